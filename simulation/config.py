@@ -1,0 +1,742 @@
+"""Model configuration: typed, range-checked, frozen, unknown keys rejected.
+
+Every parameter carries its meaning, unit and source in its ``Field`` metadata; ``docs/parameters.md``
+is generated from these definitions (``uv run python -m simulation.docs``), so the code and the
+documentation cannot drift apart.
+
+A configuration is read from TOML (``configs/baseline.toml``), may be changed by ``--set`` overrides
+given as dotted paths (``scale.talent_agents=1000000``), and is always validated as a whole.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError, model_validator
+
+from simulation.params import ConfigError, P, PerSector, Section, sectors
+
+
+class RunSection(Section):
+    region: str = P(
+        "middle_yangtze",
+        "Region folder: a built-in name under simulation/regions/ or a path holding cities.csv, "
+        "links.csv, rivers.csv (and optionally city_economy.csv, city_environment.csv); "
+        "'synthetic:N:SEED' builds a synthetic region of N cities",
+        "-",
+        "design brief §2",
+    )
+    start_year: int = P(
+        2019, "Base year (year 0, the calibration year)", "year", "data vintage", ge=1990, le=2100
+    )
+    end_year: int = P(2035, "Last simulated year", "year", "2035 planning horizon", ge=1991, le=2200)
+    seed: int = P(42, "Root random seed; every random stream of a run derives from it", "-", "-", ge=0)
+
+    @model_validator(mode="after")
+    def _years(self) -> RunSection:
+        if self.end_year <= self.start_year:
+            raise ValueError(f"end_year ({self.end_year}) must be after start_year ({self.start_year})")
+        return self
+
+
+class ScaleSection(Section):
+    talent_agents: int = P(
+        50_000,
+        "Number of talent agents; each stands for (initial talent persons / this) persons",
+        "agents",
+        "design brief §7",
+        ge=100,
+        le=20_000_000,
+    )
+    firm_agents: int = P(
+        5_000,
+        "Number of firm agents at start; each stands for a fixed number of real firms",
+        "agents",
+        "design brief §7",
+        ge=50,
+        le=2_000_000,
+    )
+
+
+class TransportSection(Section):
+    intra_city_min: float = P(
+        25.0,
+        "Travel time within a city (diagonal of the travel-time matrix)",
+        "min",
+        "assumption: typical urban trip",
+        ge=1,
+        le=180,
+    )
+    commute_limit_min: float = P(
+        60.0,
+        "Commuting zone: cities reachable within this time",
+        "min",
+        "1-hour city circle definition (seed essay, design §3)",
+        ge=0,
+        le=600,
+    )
+    ma_decay_min: float = P(
+        90.0,
+        "Market access decay: MA_i = sum_j GDP_j exp(-t_ij / decay)",
+        "min",
+        "assumption; gives half weight at ~62 min, in the range of Chinese market-potential studies",
+        gt=0,
+        le=2000,
+    )
+    commute_fixed_cost: float = P(
+        4.5,
+        "Talent utility cost of working in a city other than one's home city",
+        "utils",
+        "calibrated so intercity commuters are a few % of talent (Wuhan metropolitan area surveys)",
+        ge=0,
+        le=50,
+    )
+    commute_cost_per_hour: float = P(
+        1.2,
+        "Talent utility cost of one hour of one-way commute",
+        "utils/h",
+        "assumption; commuting beyond ~1 h is rare in Chinese cities",
+        ge=0,
+        le=20,
+    )
+
+
+class ProductionSection(Section):
+    span_of_control: float = P(
+        0.85,
+        "Returns to scale eta of a firm's variable inputs (1 - eta goes to profit)",
+        "-",
+        "Lucas (1978) span-of-control; Hsieh & Klenow (2009) use 0.85-0.9",
+        gt=0.3,
+        lt=1.0,
+    )
+    agglomeration: PerSector = sectors(
+        0.04,
+        0.06,
+        0.10,
+        0.08,
+        "Elasticity gamma of productivity to market access",
+        "-",
+        "Ciccone & Hall (1996) 0.04-0.08; Chinese estimates up to 0.12-0.19",
+    )
+    talent_share: PerSector = sectors(
+        0.15,
+        0.25,
+        0.55,
+        0.40,
+        "Talent (skilled labour) share beta of variable input costs",
+        "-",
+        "assumption from skill intensity by sector (Chinese census wage bills)",
+    )
+    tfp_growth: PerSector = sectors(
+        0.025,
+        0.035,
+        0.05,
+        0.035,
+        "Exogenous productivity growth per year",
+        "1/yr",
+        "assumption: matches ~6% GDP growth of the cluster in 2019 with flat labour",
+    )
+    heavy_share_of_secondary_low: float = P(
+        0.2,
+        "Heavy industry's share of secondary output in cities flagged 'low'",
+        "-",
+        "estimate from city_economy.csv heavy_industry_flag",
+        ge=0,
+        le=1,
+    )
+    heavy_share_of_secondary_medium: float = P(0.35, "Same, flag 'medium'", "-", "estimate", ge=0, le=1)
+    heavy_share_of_secondary_high: float = P(0.5, "Same, flag 'high'", "-", "estimate", ge=0, le=1)
+    hightech_share_base: float = P(
+        0.06,
+        "High-tech share of secondary output at a tertiary-educated share of 0.10",
+        "-",
+        "estimate",
+        ge=0,
+        le=1,
+    )
+    hightech_share_slope: float = P(
+        0.8,
+        "Rise of the high-tech share of secondary output per unit of tertiary-educated share above 0.10",
+        "-",
+        "estimate; Wuhan, Changsha, Nanchang get about a quarter",
+        ge=0,
+        le=10,
+    )
+    employment_rate: float = P(
+        0.55,
+        "Employed share of the general (non-talent) population",
+        "-",
+        "China's employment-to-population ratio ~0.53-0.57",
+        gt=0,
+        le=1,
+    )
+    sector_substitution: float = P(
+        2.0,
+        "Elasticity of substitution sigma between the four sectors' outputs (relative prices)",
+        "-",
+        "Herrendorf, Rogerson & Valentinyi (2013): low between broad sectors; ~2 within industry",
+        gt=0.1,
+        le=50,
+    )
+    wage_iterations: int = P(
+        80, "Iterations of the wage adjustment (tatonnement) per year", "-", "numerical", ge=1, le=1000
+    )
+    pollution_damage: float = P(
+        0.0,
+        "Productivity loss per unit of log PM2.5 relative to the base year",
+        "-",
+        "off by default; Chinese estimates suggest a few percent",
+        ge=0,
+        le=1,
+    )
+
+
+class TalentSection(Section):
+    tertiary_working_share: float = P(
+        0.75,
+        "Share of the tertiary-educated population that is working-age talent",
+        "-",
+        "assumption from census age structure",
+        gt=0,
+        le=1,
+    )
+    review_rate: float = P(
+        0.12,
+        "Share of talent reviewing where to live and work each year",
+        "1/yr",
+        "assumption: ~10% of young professionals change job each year",
+        gt=0,
+        le=1,
+    )
+    wage_weight: float = P(
+        2.0,
+        "Utility weight on log wage (logit scale)",
+        "utils",
+        "assumption; with move costs gives migration elasticities near 1-2",
+        ge=0,
+        le=50,
+    )
+    housing_weight: float = P(
+        0.6,
+        "Utility weight on log housing cost (rent index)",
+        "utils",
+        "housing share ~0.3 of spending times the wage weight",
+        ge=0,
+        le=50,
+    )
+    pollution_weight: float = P(
+        0.5,
+        "Disutility per unit of log PM2.5",
+        "utils",
+        "Chinese evidence: +10% pollution cuts population a few % (Chen et al. 2022)",
+        ge=0,
+        le=50,
+    )
+    move_cost: float = P(
+        2.5,
+        "Fixed cost of changing home city",
+        "utils",
+        "calibrated to 1-3% annual inter-city migration of talent",
+        ge=0,
+        le=50,
+    )
+    time_elasticity: float = P(
+        1.0,
+        "Migration cost per unit of log travel time (hours)",
+        "utils",
+        "gravity distance elasticity -0.6..-1.5 in Chinese data",
+        ge=0,
+        le=10,
+    )
+    border_cost: float = P(
+        1.0,
+        "Extra cost of moving across a provincial border",
+        "utils",
+        "strong provincial border effects in Chinese migration gravity (Poncet 2006)",
+        ge=0,
+        le=50,
+    )
+    hukou_cost_city: float = P(
+        0.3,
+        "Yearly cost of living in a city other than one's hukou city",
+        "utils",
+        "assumption: access to local public services",
+        ge=0,
+        le=50,
+    )
+    hukou_cost_province: float = P(
+        0.5,
+        "Additional yearly cost when outside one's hukou province",
+        "utils",
+        "assumption: provincial social-insurance and school portability",
+        ge=0,
+        le=50,
+    )
+    coast_outflow_rate: float = P(
+        0.008,
+        "Share of talent leaving for the coast each year in the base year (calibrates the outside option)",
+        "1/yr",
+        "estimate: net out-migration of graduates from central China",
+        ge=0,
+        lt=0.5,
+    )
+    skill_sigma: float = P(
+        0.35, "Standard deviation of log skill", "-", "Mincer wage dispersion among graduates", ge=0, le=3
+    )
+    skill_coast_weight: float = P(
+        0.5,
+        "Extra pull of the coast per unit of log skill",
+        "utils",
+        "assumption: high-skill graduates more mobile to coastal metros",
+        ge=-10,
+        le=10,
+    )
+    nonlocal_hukou_share: float = P(
+        0.2,
+        "Share of initial talent holding hukou in another cluster city",
+        "-",
+        "estimate of migrant share among skilled residents",
+        ge=0,
+        le=1,
+    )
+    retirement_age: int = P(
+        60,
+        "Talent retires (leaves) at this age",
+        "years",
+        "statutory male retirement age, 2019",
+        ge=40,
+        le=80,
+    )
+    graduation_rate: float = P(
+        0.25,
+        "Share of enrolled college students graduating each year",
+        "1/yr",
+        "four-year programmes",
+        ge=0,
+        le=1,
+    )
+    graduate_local_share: float = P(
+        0.55,
+        "Share of graduates whose hukou is in their university's province",
+        "-",
+        "estimate: provincial enrolment quotas favour local students",
+        ge=0,
+        le=1,
+    )
+    graduate_outside_share: float = P(
+        0.25,
+        "Share of graduates whose hukou is outside the region",
+        "-",
+        "estimate: Wuhan enrols many students from other provinces",
+        ge=0,
+        le=1,
+    )
+    graduate_stay_weight: float = P(
+        1.0,
+        "Utility bonus for graduates staying in their university city",
+        "utils",
+        "assumption: network effects of study place",
+        ge=0,
+        le=20,
+    )
+
+
+class PopulationSection(Section):
+    natural_growth: float = P(
+        0.001,
+        "Natural growth of the general population",
+        "1/yr",
+        "Hubei/Hunan/Jiangxi 2019 natural growth 0.1-0.6%, falling",
+        ge=-0.05,
+        le=0.05,
+    )
+    review_rate: float = P(
+        0.02,
+        "Share of the general population that may migrate each year",
+        "1/yr",
+        "census inter-city migration rates",
+        ge=0,
+        le=1,
+    )
+    wage_weight: float = P(
+        1.5, "Utility weight on log wage of general labour", "utils", "assumption", ge=0, le=50
+    )
+    housing_weight: float = P(0.5, "Utility weight on log rent index", "utils", "assumption", ge=0, le=50)
+    pollution_weight: float = P(
+        0.3, "Disutility per unit of log PM2.5", "utils", "as for talent, smaller", ge=0, le=50
+    )
+    move_cost: float = P(3.0, "Fixed cost of moving", "utils", "calibrated to ~1% annual moves", ge=0, le=50)
+    time_elasticity: float = P(
+        1.2, "Cost per unit of log travel time", "utils", "gravity literature", ge=0, le=10
+    )
+    border_cost: float = P(
+        1.5, "Extra cost across provincial borders", "utils", "hukou-linked border effects", ge=0, le=50
+    )
+
+
+class FirmSection(Section):
+    capacity_sigma: float = P(
+        0.7,
+        "Standard deviation of log capacity q of a firm agent (its size weight; productivity a = q ** (1 - eta))",
+        "-",
+        "an agent aggregates ~17 real firms, whose log sizes spread ~1.3-1.5 (Chinese industrial census)",
+        ge=0,
+        le=5,
+    )
+    capacity_shock_sd: float = P(
+        0.1,
+        "Yearly shock to log capacity of a firm agent (AR(1) whose spread stays capacity_sigma)",
+        "-",
+        "firm growth-rate dispersion ~0.35 averaged over ~17 firms",
+        ge=0,
+        le=5,
+    )
+    exit_rate: float = P(
+        0.05,
+        "Exit probability per year of a firm with average profitability",
+        "1/yr",
+        "Chinese manufacturing exit rates 5-10%/yr (Brandt et al. 2012)",
+        ge=0,
+        le=1,
+    )
+    exit_sensitivity: float = P(
+        1.0, "Sensitivity of exit to log relative profitability", "-", "assumption", ge=0, le=20
+    )
+    birth_rate: float = P(
+        0.05,
+        "Firm births per year per existing firm of the sector",
+        "1/yr",
+        "matches exit rate for a stationary firm count",
+        ge=0,
+        le=1,
+    )
+    birth_profit_weight: float = P(
+        1.0, "Logit weight of log profit per firm in choosing a birth city", "-", "assumption", ge=0, le=50
+    )
+    consider_move_rate: float = P(
+        0.02,
+        "Share of average-size young firms considering relocation each year",
+        "1/yr",
+        "relocation surveys: 1-3% of firms move per year",
+        ge=0,
+        le=1,
+    )
+    consider_size_elasticity: float = P(
+        0.4,
+        "Fall in the log-odds of considering a move per unit of log relative size",
+        "-",
+        "large firms move less",
+        ge=0,
+        le=10,
+    )
+    consider_age_per_decade: float = P(
+        0.3,
+        "Fall in the log-odds of considering a move per decade of firm age",
+        "-",
+        "old firms move less",
+        ge=0,
+        le=10,
+    )
+    relocation_profit_weight: float = P(
+        2.0, "Logit weight of log expected profit in choosing a destination", "-", "assumption", ge=0, le=50
+    )
+    relocation_cost_per_100km: float = P(
+        0.6,
+        "Relocation cost per 100 km moved",
+        "utils",
+        "assumption: supplier and staff loss with distance",
+        ge=0,
+        le=50,
+    )
+    relocation_fixed_cost: float = P(1.0, "Fixed cost of any move", "utils", "assumption", ge=0, le=50)
+    coastal_inflow: float = P(
+        200.0,
+        "Real firms arriving each year from the coast (industry transfer)",
+        "firms/yr",
+        "estimate: central China received thousands of transferred projects 2010-2019",
+        ge=0,
+        le=1e6,
+    )
+    coastal_inflow_heavy_share: float = P(
+        0.3,
+        "Share of coastal arrivals in heavy industry (rest manufacturing)",
+        "-",
+        "assumption: pollution-haven literature",
+        ge=0,
+        le=1,
+    )
+    coast_distance_weight: float = P(
+        0.3,
+        "Preference of coastal arrivals for eastern cities per 100 km closer to the coast",
+        "utils",
+        "assumption",
+        ge=0,
+        le=50,
+    )
+
+
+class LandSection(Section):
+    construction_share: float = P(
+        0.12,
+        "Construction land capacity as a share of city area",
+        "-",
+        "Wuhan plan: 2,000 of 8,000 km2 for building; smaller elsewhere",
+        gt=0,
+        le=1,
+    )
+    initial_use: float = P(
+        0.55, "Share of construction land capacity in use in the base year", "-", "assumption", gt=0, lt=1
+    )
+    land_output_elasticity: float = P(
+        0.35,
+        "Elasticity of construction land demand to output",
+        "-",
+        "China 2010-2019: construction land +3%/yr against GDP +7-8%/yr",
+        ge=0,
+        le=2,
+    )
+    land_population_elasticity: float = P(
+        0.3, "Elasticity of construction land demand to population", "-", "assumption", ge=0, le=2
+    )
+    rent_elasticity: float = P(
+        1.0,
+        "Rent index = ((1 - u0) / (1 - u)) ** this, u = used share",
+        "-",
+        "assumption: rents rise steeply as free land runs out",
+        ge=0,
+        le=10,
+    )
+    max_use: float = P(
+        0.995, "Construction land cannot exceed this share of capacity", "-", "numerical", gt=0, le=1
+    )
+
+
+class EnvironmentSection(Section):
+    air_intensity: PerSector = sectors(
+        25.0,
+        4.0,
+        0.8,
+        0.3,
+        "Air emissions (SO2-equivalent) per unit of output in the base year",
+        "t / 100m yuan",
+        "estimate: China's 2015 industrial SO2 ~13 Mt over ~23 trn yuan of industry, skewed to heavy industry",
+    )
+    water_intensity: PerSector = sectors(
+        8.0,
+        3.0,
+        0.8,
+        0.5,
+        "Water emissions (COD) per unit of output in the base year",
+        "t / 100m yuan",
+        "estimate scaled to Wuhan's 2017 all-source COD of 129 kt",
+    )
+    domestic_cod_kg: float = P(
+        25.0,
+        "Raw domestic COD per person per year before treatment",
+        "kg/person/yr",
+        "Chinese per-capita sewage loads ~60 g/day BOD-equivalent",
+        ge=0,
+        le=500,
+    )
+    sewage_treatment_default: float = P(
+        0.9,
+        "Sewage treatment rate where the data has none",
+        "-",
+        "2019 urban rates in the cluster ~90-97%",
+        ge=0,
+        le=1,
+    )
+    tech_progress: float = P(
+        0.035,
+        "Yearly fall in emission intensities from technology",
+        "1/yr",
+        "China's five-year-plan intensity targets 3-4%/yr",
+        ge=0,
+        le=0.5,
+    )
+    pm25_background_share: float = P(
+        0.4,
+        "Share of base-year PM2.5 that is background (not from cluster emissions)",
+        "-",
+        "source apportionment studies: regional transport 30-50%",
+        ge=0,
+        lt=1,
+    )
+    air_spillover_km: float = P(
+        150.0,
+        "Distance decay of air pollution spillovers between cities",
+        "km",
+        "regional transport of fine particles",
+        gt=0,
+        le=5000,
+    )
+    air_spillover_weight: float = P(
+        0.3, "Weight of neighbours' emission densities relative to own", "-", "assumption", ge=0, le=10
+    )
+    water_decay: float = P(
+        0.3,
+        "Share of a river load that decays between two cities",
+        "-",
+        "COD self-purification over ~100 km reaches",
+        ge=0,
+        le=1,
+    )
+    water_good_threshold: float = P(
+        1.0,
+        "Water-quality index above which a city's water counts as poor",
+        "-",
+        "index normalised to the cluster's base-year median",
+        gt=0,
+        le=100,
+    )
+
+
+class Config(Section):
+    """The whole resolved configuration of one run."""
+
+    run: RunSection = RunSection()
+    scale: ScaleSection = ScaleSection()
+    transport: TransportSection = TransportSection()
+    production: ProductionSection = ProductionSection()
+    talent: TalentSection = TalentSection()
+    population: PopulationSection = PopulationSection()
+    firms: FirmSection = FirmSection()
+    land: LandSection = LandSection()
+    environment: EnvironmentSection = EnvironmentSection()
+
+    @property
+    def years(self) -> int:
+        return self.run.end_year - self.run.start_year
+
+
+def _valid_keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _section_model(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for part in path:
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            return None
+    return model
+
+
+def _explain(err: ValidationError, file: str) -> ConfigError:
+    e = err.errors()[0]
+    loc = tuple(x for x in e["loc"] if x != "__root__")
+    field = ".".join(str(x) for x in loc) or "(top level)"
+    if e["type"] == "extra_forbidden":
+        parent = _section_model(loc[:-1])
+        valid = _valid_keys(parent) if parent else []
+        where = f"[{'.'.join(map(str, loc[:-1]))}]" if loc[:-1] else "the top level"
+        return ConfigError(file, field, f"unknown key in {where}; valid keys: {', '.join(valid)}")
+    parent = _section_model(loc[:-1])
+    hint = ""
+    if parent is not None and loc and str(loc[-1]) in parent.model_fields:
+        f = parent.model_fields[str(loc[-1])]
+        bounds = [
+            f"{k} {getattr(m, k)}"
+            for m in f.metadata
+            for k in ("ge", "gt", "le", "lt")
+            if getattr(m, k, None) is not None
+        ]
+        ann = getattr(f.annotation, "__name__", str(f.annotation))
+        hint = f" (allowed: {ann}{', ' + ', '.join(bounds) if bounds else ''})"
+    return ConfigError(file, field, f"{e['msg']}; got {e.get('input')!r}{hint}")
+
+
+def parse_value(text: str) -> Any:
+    """Parse the right-hand side of ``--set key=value`` as a TOML value, else keep it a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(
+    data: dict[str, Any], overrides: list[str] | dict[str, Any], file: str = "--set"
+) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (strings or a dict of dotted path -> value) to a raw dict."""
+    import copy
+
+    out = copy.deepcopy(data)
+    items: list[tuple[str, Any]]
+    if isinstance(overrides, dict):
+        items = list(overrides.items())
+    else:
+        items = []
+        for item in overrides:
+            if "=" not in item:
+                raise ConfigError(file, item, "expected key=value, e.g. scale.talent_agents=1000000")
+            key, value = item.split("=", 1)
+            items.append((key.strip(), parse_value(value.strip())))
+    for key, value in items:
+        parts = key.split(".")
+        if not all(parts):
+            raise ConfigError(file, key, "empty part in dotted path")
+        node = out
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                raise ConfigError(file, key, f"'{part}' is a value, not a section")
+            node = nxt
+        node[parts[-1]] = value
+    return out
+
+
+def _merge(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Overlay ``data`` on the defaults, so a partial section (one sector's value) keeps the rest."""
+    out = dict(base)
+    for k, v in data.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def validate(data: dict[str, Any], file: str = "<config>") -> Config:
+    """Validate a raw dict into a Config (policies validated too) or raise ConfigError."""
+    try:
+        cfg = Config.model_validate(_merge(Config().model_dump(mode="json"), data))
+    except ValidationError as err:
+        raise _explain(err, file) from None
+    return cfg
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(str(path), "file", "no such config file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(str(path), "syntax", f"not valid TOML: {err}") from None
+
+
+def load_config(
+    path: str | Path | None = None, overrides: list[str] | dict[str, Any] | None = None
+) -> Config:
+    """Read a TOML config (or defaults when ``path`` is None), apply overrides, validate."""
+    data = read_toml(path) if path is not None else {}
+    file = str(path) if path is not None else "<defaults>"
+    if overrides:
+        data = apply_overrides(data, overrides)
+        file = f"{file} (with --set)"
+    return validate(data, file)
+
+
+def to_toml(cfg: Config) -> str:
+    """Serialise a resolved config as TOML that ``load_config`` reads back to an equal Config."""
+    import tomli_w
+
+    return tomli_w.dumps(cfg.model_dump(mode="json"))

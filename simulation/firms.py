@@ -1,0 +1,101 @@
+"""Firms: the table of firm agents and their yearly decisions over arrays.
+
+A firm's capacity weight q_f = a_f ** (1 / (1 - eta)) sets its share of its city-sector's inputs and
+output (the efficient allocation under span-of-control returns eta); the city-sector's productivity
+rises with the sum of its firms' weights as (sum q) ** (1 - eta). Exit, birth, relocation and coastal
+arrival are decided for all firms at once: exit by a hazard falling with relative profitability,
+births and arrivals by a logit over cities on expected profit, relocation in two stages (a binary
+logit "consider moving", then a multinomial logit over destinations net of moving costs plus
+subsidies, only where free construction land is left).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FIELDS_INT = ("city", "sector", "age")
+FIELDS_FLOAT = ("logq", "abatement", "output", "employment", "emissions_air", "emissions_water", "profit")
+
+
+class FirmTable:
+    """Struct of arrays, one row (slot) per firm agent; free slots are reused."""
+
+    def __init__(self, capacity: int, eta: float) -> None:
+        self.eta = eta
+        self.alive = np.zeros(capacity, bool)
+        for f in FIELDS_INT:
+            setattr(self, f, np.full(capacity, -1 if f != "age" else 0, np.int32))
+        for f in FIELDS_FLOAT:
+            setattr(self, f, np.zeros(capacity, np.float64))
+
+    @property
+    def capacity(self) -> int:
+        return len(self.alive)
+
+    def allocate(self, n: int) -> np.ndarray:
+        free = np.flatnonzero(~self.alive)[:n]
+        if len(free) < n:
+            extra = n - len(free)
+            old = self.capacity
+            grow = max(extra, old // 4)
+            self.alive = np.concatenate([self.alive, np.zeros(grow, bool)])
+            for f in FIELDS_INT:
+                arr = getattr(self, f)
+                setattr(self, f, np.concatenate([arr, np.full(grow, -1 if f != "age" else 0, arr.dtype)]))
+            for f in FIELDS_FLOAT:
+                arr = getattr(self, f)
+                setattr(self, f, np.concatenate([arr, np.zeros(grow, arr.dtype)]))
+            free = np.concatenate([free, np.arange(old, old + extra)])
+        return free
+
+    def living(self) -> np.ndarray:
+        return np.flatnonzero(self.alive)
+
+    def productivity(self, slot: int) -> float:
+        return float(np.exp(self.logq[slot] * (1 - self.eta)))
+
+    def capacity_sums(self, n_cities: int, n_sectors: int) -> np.ndarray:
+        """Sum of capacity weights q per (city, sector)."""
+        live = self.living()
+        idx = self.city[live] * n_sectors + self.sector[live]
+        q = np.exp(self.logq[live])
+        return np.bincount(idx, weights=q, minlength=n_cities * n_sectors).reshape(n_cities, n_sectors)
+
+    def counts(self, n_cities: int, n_sectors: int) -> np.ndarray:
+        live = self.living()
+        idx = self.city[live] * n_sectors + self.sector[live]
+        return np.bincount(idx, minlength=n_cities * n_sectors).reshape(n_cities, n_sectors)
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return float(np.log(p / (1 - p)))
+
+
+def stochastic_round(x: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
+    """Integer counts whose expectation is x (floor plus a Bernoulli of the remainder)."""
+    x = np.asarray(x, float)
+    base = np.floor(x)
+    return (base + (rng.random(x.shape) < (x - base))).astype(np.int64)
+
+
+def choose(probs: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Sample one column per entry of ``rows`` from the row-stochastic matrix ``probs``."""
+    if len(rows) == 0:
+        return np.zeros(0, np.int32)
+    cdf = np.cumsum(probs, axis=1)
+    cdf[:, -1] = 1.0
+    u = rng.random(len(rows))
+    return np.minimum((u[:, None] >= cdf[rows]).sum(axis=1), probs.shape[1] - 1).astype(np.int32)
+
+
+def softmax(u: np.ndarray, axis: int = -1) -> np.ndarray:
+    m = np.max(np.where(np.isfinite(u), u, -np.inf), axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    e = np.exp(u - m)
+    s = e.sum(axis=axis, keepdims=True)
+    return np.divide(e, s, out=np.zeros_like(e), where=s > 0)

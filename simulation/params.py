@@ -1,0 +1,50 @@
+"""Building blocks of the configuration: documented parameters and strict sections.
+
+Kept apart from ``simulation.config`` so that policy lever modules can define their own sections
+without importing the whole configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SECTORS: tuple[str, ...] = ("heavy", "manufacturing", "hightech", "services")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown, of the wrong type or out of range.
+
+    ``str(err)`` is one line naming the file, the field (dotted path) and what is allowed.
+    """
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        self.file, self.field, self.message = file, field, message
+        super().__init__(f"{file}: {field}: {message}")
+
+
+def P(default: Any, desc: str, unit: str, source: str, **kw: Any) -> Any:
+    """A documented parameter: default, meaning, unit and source, plus pydantic constraints."""
+    return Field(default, description=desc, json_schema_extra={"unit": unit, "source": source}, **kw)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class PerSector(Section):
+    """One value per sector: heavy industry, manufacturing, high-tech, services."""
+
+    heavy: float = Field(ge=0, le=1000)
+    manufacturing: float = Field(ge=0, le=1000)
+    hightech: float = Field(ge=0, le=1000)
+    services: float = Field(ge=0, le=1000)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (self.heavy, self.manufacturing, self.hightech, self.services)
+
+
+def sectors(h: float, m: float, t: float, s: float, desc: str, unit: str, source: str) -> Any:
+    default = PerSector(heavy=h, manufacturing=m, hightech=t, services=s)
+    return Field(default, description=desc, json_schema_extra={"unit": unit, "source": source})

@@ -1,0 +1,51 @@
+"""Policy levers: each lever is a module with its own config section and a class with yearly hooks.
+
+A lever acts only through these hooks, each called every year in this order:
+``on_year`` (before anything else: set ``model.mods``, change the network), ``before_production``,
+``before_emissions`` (abatement), ``after_emissions`` (payments that depend on pollution).
+``city_columns`` and ``model_columns`` add the lever's own outputs to the tables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from simulation.model import MiddleYangtzeModel
+
+
+class Lever:
+    """Base class of policy levers: every hook does nothing by default."""
+
+    name = "lever"
+
+    def __init__(self, model: MiddleYangtzeModel, section: Any) -> None:
+        self.section = section
+
+    def active(self, model: MiddleYangtzeModel) -> bool:
+        return bool(self.section.enabled) and model.year >= self.section.start_year
+
+    def on_year(self, model: MiddleYangtzeModel) -> None: ...
+
+    def before_production(self, model: MiddleYangtzeModel) -> None: ...
+
+    def before_emissions(self, model: MiddleYangtzeModel) -> None: ...
+
+    def after_emissions(self, model: MiddleYangtzeModel) -> None: ...
+
+    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+        return {}
+
+    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+        return {}
+
+
+LEVERS: dict[str, type[Lever]] = {}
+
+
+def build_policies(model: MiddleYangtzeModel) -> list[Lever]:
+    """Instantiate every registered lever from its config section, in registry order."""
+    model._reset_mods()
+    return [cls(model, getattr(model.config, name)) for name, cls in LEVERS.items()]

@@ -1,0 +1,160 @@
+"""Talent: the table of talent agents and their yearly location choice, computed over arrays.
+
+Each reviewing agent chooses a home city i (or the coast, the outside option) and, given i, a work
+city j within i's commuting zone. Utility is nested:
+
+    U(i, j) = amenity_i - housing_w ln rent_i - pollution_w ln PM2.5_i
+              + wage_w ln w_j - commute_cost t_ij - commute_fixed [j != i]   (work part)
+              - [i != o] (move_cost + time_elast ln(t_oi / 60) + border [prov_i != prov_o])
+              - hukou_city [i != h] - hukou_province [prov_i != prov_h]
+    U(coast) = c0 + skill_coast_w ln skill
+
+with Gumbel errors, so P(j | i) is a logit over the commuting zone and P(i) a logit over homes with
+the inclusive value of the work part. Agents sharing (origin, hukou, skill bin) share probabilities,
+so the choice is computed once per class and then sampled for every agent with one uniform draw each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SKILL_BINS = 4
+
+
+@dataclass
+class ChoiceParams:
+    """Utility weights in force this year (levers change some of them)."""
+
+    housing_weight: float
+    pollution_weight: float
+    wage_weight: float
+    commute_cost_per_hour: float
+    commute_fixed_cost: float
+    move_cost: float
+    time_elasticity: float
+    border_cost: float
+    hukou_cost_city: float
+    hukou_cost_province: float
+    skill_coast_weight: float
+
+
+class TalentTable:
+    """Struct of arrays, one row (slot) per talent agent; free slots are reused."""
+
+    def __init__(self, capacity: int) -> None:
+        self.alive = np.zeros(capacity, bool)
+        self.home = np.full(capacity, -1, np.int32)
+        self.work = np.full(capacity, -1, np.int32)
+        self.hukou = np.full(capacity, -1, np.int32)
+        self.skill = np.zeros(capacity, np.float64)
+        self.age = np.zeros(capacity, np.int16)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.alive)
+
+    def allocate(self, n: int) -> np.ndarray:
+        """Slots for n new agents: free slots first (lowest first), then growth of the arrays."""
+        free = np.flatnonzero(~self.alive)[:n]
+        if len(free) < n:
+            extra = n - len(free)
+            old = self.capacity
+            grow = max(extra, old // 4)
+            for name in ("alive", "home", "work", "hukou", "skill", "age"):
+                arr = getattr(self, name)
+                fill = -1 if name in ("home", "work", "hukou") else 0
+                setattr(self, name, np.concatenate([arr, np.full(grow, fill, arr.dtype)]))
+            free = np.concatenate([free, np.arange(old, old + extra)])
+        return free
+
+    def living(self) -> np.ndarray:
+        return np.flatnonzero(self.alive)
+
+
+def skill_bins(skill: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    return np.searchsorted(edges, skill).astype(np.int32)
+
+
+def work_part(log_wage: np.ndarray, invehicle_h: np.ndarray, zone: np.ndarray, p: ChoiceParams):
+    """Inclusive value of the work choice per home and the CDF of work city given home."""
+    n = len(log_wage)
+    away = ~np.eye(n, dtype=bool)
+    v = (
+        p.wage_weight * log_wage[None, :]
+        - p.commute_cost_per_hour * invehicle_h
+        - p.commute_fixed_cost * away
+    )
+    v = np.where(zone, v, -np.inf)
+    vmax = v.max(axis=1, keepdims=True)
+    e = np.exp(v - vmax)
+    s = e.sum(axis=1, keepdims=True)
+    iv = (vmax + np.log(s))[:, 0]
+    cdf = np.cumsum(e / s, axis=1)
+    cdf[:, -1] = 1.0
+    return iv, cdf
+
+
+def home_utilities(
+    origin: np.ndarray,
+    hukou: np.ndarray,
+    sbin_logskill: np.ndarray,
+    *,
+    base: np.ndarray,
+    prov: np.ndarray,
+    hours: np.ndarray,
+    p: ChoiceParams,
+    coast_const: float,
+    outside_hukou: int,
+    stay_bonus: float = 0.0,
+) -> np.ndarray:
+    """Utilities (classes x (N homes + coast)) for classes given by origin, hukou, log skill."""
+    n = len(base)
+    u = np.empty((len(origin), n + 1))
+    u[:, :n] = base[None, :]
+    moved = np.arange(n)[None, :] != origin[:, None]
+    t_log = np.log(np.maximum(hours[origin], 1e-3))
+    cross = prov[None, :] != prov[origin][:, None]
+    u[:, :n] -= moved * (p.move_cost + p.time_elasticity * t_log + p.border_cost * cross)
+    u[:, :n] += stay_bonus * (~moved)
+    h_in = hukou < outside_hukou
+    hk = np.where(h_in, hukou, 0)
+    not_h = (np.arange(n)[None, :] != hk[:, None]) | ~h_in[:, None]
+    prov_h = np.where(h_in, prov[hk], -1)
+    not_hp = prov[None, :] != prov_h[:, None]
+    u[:, :n] -= p.hukou_cost_city * not_h + p.hukou_cost_province * not_hp
+    u[:, n] = coast_const + p.skill_coast_weight * sbin_logskill
+    return u
+
+
+def softmax_rows(u: np.ndarray) -> np.ndarray:
+    e = np.exp(u - u.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def sample_rows(cdf: np.ndarray, rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Index of the option chosen by each agent: first column whose CDF exceeds its uniform draw."""
+    out = np.empty(len(rows), np.int32)
+    # chunks keep the boolean temporary small at a million agents
+    step = max(1, 4_000_000 // max(cdf.shape[1], 1))
+    for s in range(0, len(rows), step):
+        c = cdf[rows[s : s + step]]
+        out[s : s + step] = (uniforms[s : s + step, None] >= c).sum(axis=1)
+    return np.minimum(out, cdf.shape[1] - 1)
+
+
+def class_codes(origin, hukou, sbin, n_hukou: int) -> tuple[np.ndarray, np.ndarray]:
+    code = (origin.astype(np.int64) * n_hukou + hukou) * SKILL_BINS + sbin
+    return np.unique(code, return_inverse=True)
+
+
+def decode(codes: np.ndarray, n_hukou: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sbin = codes % SKILL_BINS
+    rest = codes // SKILL_BINS
+    return (rest // n_hukou).astype(np.int64), (rest % n_hukou).astype(np.int64), sbin.astype(np.int64)
+
+
+def choice_probabilities(classes, n_hukou, bin_logskill, **kw) -> np.ndarray:
+    origin, hukou, sbin = decode(classes, n_hukou)
+    return softmax_rows(home_utilities(origin, hukou, bin_logskill[sbin], **kw))
