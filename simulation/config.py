@@ -17,6 +17,21 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, model_validator
 
 from simulation.params import ConfigError, P, PerSector, Section, sectors
+from simulation.policies.city_circle import CityCircleSection
+from simulation.policies.eco_compensation import EcoCompensationSection
+from simulation.policies.emission_trading import EmissionTradingSection
+from simulation.policies.industry_transfer import IndustryTransferSection
+from simulation.policies.red_lines import RedLinesSection
+from simulation.policies.talent_alliance import TalentAllianceSection
+
+LEVER_SECTIONS = (
+    "industry_transfer",
+    "talent_alliance",
+    "city_circle",
+    "eco_compensation",
+    "emission_trading",
+    "red_lines",
+)
 
 
 class RunSection(Section):
@@ -503,14 +518,30 @@ class LandSection(Section):
     )
     rent_elasticity: float = P(
         1.0,
-        "Rent index = ((1 - u0) / (1 - u)) ** this, u = used share",
+        "Rent index = ((1 - u0 + c) / (1 - u + c)) ** this, u = used share of capacity",
         "-",
         "assumption: rents rise steeply as free land runs out",
         ge=0,
         le=10,
     )
+    rent_softening: float = P(
+        0.1,
+        "c in the rent index: bounds the rent index at full use to (1 - u0 + c) / c",
+        "-",
+        "assumption: ~5.5x base-year rent when land is fully used",
+        gt=0,
+        le=10,
+    )
+    land_cost_share: float = P(
+        0.03,
+        "Share of output a firm spends on land at base-year rents (profit margin falls by this times the rent rise)",
+        "-",
+        "industrial land costs in Chinese firm surveys, 2-5% of output",
+        ge=0,
+        le=0.5,
+    )
     max_use: float = P(
-        0.995, "Construction land cannot exceed this share of capacity", "-", "numerical", gt=0, le=1
+        1.0, "Construction land cannot exceed this share of capacity", "-", "capacity is binding", gt=0, le=1
     )
 
 
@@ -606,6 +637,23 @@ class Config(Section):
     firms: FirmSection = FirmSection()
     land: LandSection = LandSection()
     environment: EnvironmentSection = EnvironmentSection()
+    industry_transfer: IndustryTransferSection = IndustryTransferSection()
+    talent_alliance: TalentAllianceSection = TalentAllianceSection()
+    city_circle: CityCircleSection = CityCircleSection()
+    eco_compensation: EcoCompensationSection = EcoCompensationSection()
+    emission_trading: EmissionTradingSection = EmissionTradingSection()
+    red_lines: RedLinesSection = RedLinesSection()
+
+    @model_validator(mode="after")
+    def _lever_years(self) -> Config:
+        for name in LEVER_SECTIONS:
+            sec = getattr(self, name)
+            if sec.enabled and not self.run.start_year < sec.start_year <= self.run.end_year:
+                raise ValueError(
+                    f"{name}.start_year {sec.start_year} is outside the horizon "
+                    f"(allowed: {self.run.start_year + 1} to {self.run.end_year})"
+                )
+        return self
 
     @property
     def years(self) -> int:

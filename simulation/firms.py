@@ -14,7 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 FIELDS_INT = ("city", "sector", "age")
-FIELDS_FLOAT = ("logq", "abatement", "output", "employment", "emissions_air", "emissions_water", "profit")
+FIELDS_FLOAT = (
+    "logq",
+    "abatement",
+    "abatement_water",
+    "abatement_cost",
+    "output",
+    "employment",
+    "emissions_air",
+    "emissions_water",
+    "profit",
+)
 
 
 class FirmTable:

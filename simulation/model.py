@@ -139,8 +139,12 @@ class MiddleYangtzeModel(mesa.Model):
         self.city_index = {cid: i for i, cid in enumerate(self.city_ids)}
         n = self.n = len(self.city_ids)
         provinces = sorted(c.province.unique())
+        self.provinces = provinces
         self.provinces_of = list(c.province)
         self.prov = np.array([provinces.index(p) for p in c.province])
+        n_prov = len(provinces)
+        self._cross_prov = 1.0 - np.eye(n_prov)
+        self._cross_hukou = np.vstack([1.0 - np.eye(n_prov), np.ones((1, n_prov))])
         self.area = c.area_km2.to_numpy(float)
         self.km = great_circle_km(c.lat.to_numpy(float), c.lon.to_numpy(float))
         self.coast_km = great_circle_km(
@@ -271,6 +275,8 @@ class MiddleYangtzeModel(mesa.Model):
         # amenities: year 0 is a rest point of talent and population migration
         self._calibrate_amenities()
         self.city.market_access = self.transport.market_access(self.city.gdp)
+        for p in self.policies:  # levers starting next year read the base year as their reference
+            p.after_emissions(self)
 
     def _talent_efficiency_by_work(self) -> np.ndarray:
         t = self.talent
@@ -288,10 +294,11 @@ class MiddleYangtzeModel(mesa.Model):
             commute_fixed_cost=self.config.transport.commute_fixed_cost,
             move_cost=tc.move_cost,
             time_elasticity=tc.time_elasticity,
-            border_cost=tc.border_cost * mod["border_cost_factor"],
-            hukou_cost_city=tc.hukou_cost_city * mod["hukou_cost_factor"],
-            hukou_cost_province=tc.hukou_cost_province * mod["hukou_cost_factor"],
+            border_cost=tc.border_cost * self._cross_prov * mod["border_factor"],
+            hukou_cost_city=tc.hukou_cost_city * mod["hukou_city_factor"],
+            hukou_cost_province=tc.hukou_cost_province * self._cross_hukou * mod["hukou_province_factor"],
             skill_coast_weight=tc.skill_coast_weight,
+            commute_discount=mod["commute_discount"],
         )
 
     @property
@@ -301,9 +308,13 @@ class MiddleYangtzeModel(mesa.Model):
 
     def _reset_mods(self) -> None:
         n = self.n
+        n_prov = len(self.provinces)
         self._mods = {
-            "border_cost_factor": 1.0,
-            "hukou_cost_factor": 1.0,
+            # provinces: P x P (origin x destination); hukou: (P + 1) x P, last row = outside hukou
+            "border_factor": np.ones((n_prov, n_prov)),
+            "hukou_city_factor": np.ones((n_prov + 1, n_prov)),
+            "hukou_province_factor": np.ones((n_prov + 1, n_prov)),
+            "commute_discount": None,  # N x N share of commuting cost waived (city circles)
             "graduate_bonus": np.zeros(n),  # utility bonus for graduates choosing a city
             "talent_pool_tfp": np.ones(n),  # productivity multiplier from shared talent pools
             "firm_subsidy": np.zeros((n, N_SECTORS)),  # utility for firms choosing a city
@@ -414,7 +425,7 @@ class MiddleYangtzeModel(mesa.Model):
         cost = (
             pc.move_cost
             + pc.time_elasticity * np.log(np.maximum(hours, 1e-3))
-            + pc.border_cost * self.mods["border_cost_factor"] * (self.prov[:, None] != self.prov[None, :])
+            + pc.border_cost * (self._cross_prov * self.mods["border_factor"])[self.prov][:, self.prov]
         )
         np.fill_diagonal(cost, 0.0)
         return softmax(v[None, :] - cost, axis=1)
@@ -457,8 +468,10 @@ class MiddleYangtzeModel(mesa.Model):
         f.output[live] = res.output.ravel()[cs] * share
         emp = res.talent_persons(h_eff, self._talent_persons_by_work()) + res.labour
         f.employment[live] = emp.ravel()[cs] * share
-        margin = (1 - cfg.production.span_of_control) - 0.02 * (self.city.rent[f.city[live]] - 1.0)
-        f.profit[live] = f.output[live] * margin - f.abatement[live] ** 2 * 0.05 * f.output[live]
+        margin = (1 - cfg.production.span_of_control) - cfg.land.land_cost_share * (
+            self.city.rent[f.city[live]] - 1.0
+        )
+        f.profit[live] = f.output[live] * margin - f.abatement_cost[live]
 
     def _talent_persons_by_work(self) -> np.ndarray:
         t = self.talent
@@ -469,9 +482,8 @@ class MiddleYangtzeModel(mesa.Model):
         f, n = self.firms, self.n
         live = f.living()
         sec, city = f.sector[live], f.city[live]
-        abate = f.abatement[live]
-        f.emissions_air[live] = f.output[live] * self.intensity_air[sec] * (1 - abate)
-        water_abate = np.clip(abate + self.mods["abatement_extra"][city], 0, 1)
+        f.emissions_air[live] = f.output[live] * self.intensity_air[sec] * (1 - f.abatement[live])
+        water_abate = np.clip(f.abatement_water[live] + self.mods["abatement_extra"][city], 0, 1)
         f.emissions_water[live] = f.output[live] * self.intensity_water[sec] * (1 - water_abate)
         self.city.emissions_air = np.bincount(city, weights=f.emissions_air[live], minlength=n)
         self.city.emissions_water = np.bincount(
@@ -487,11 +499,10 @@ class MiddleYangtzeModel(mesa.Model):
         self.year += 1
         self.year_counts = {}
         self._reset_mods()
+        if self.transport.set_year(self.year):  # a link opened: new times, market access, zones
+            self.city.market_access = self.transport.market_access(self.city.gdp)
         for p in self.policies:
             p.on_year(self)
-        rebuilt = self.transport.set_year(self.year)
-        if rebuilt:
-            self.city.market_access = self.transport.market_access(self.city.gdp)
         cfg = self.config
         self.tfp = self.tfp * (1 + np.array(cfg.production.tfp_growth.as_tuple()))
         self.intensity_air = self.intensity_air * (1 - cfg.environment.tech_progress)
@@ -524,11 +535,11 @@ class MiddleYangtzeModel(mesa.Model):
         avg = np.divide(self.output, q, out=np.full_like(q, np.nan), where=q > 0)
         fallback = np.nanmedian(np.where(np.isfinite(avg), avg, np.nan), axis=0)
         avg = np.where(np.isfinite(avg), avg, fallback[None, :])
-        margin = (1 - eta) - 0.02 * (self.city.rent[:, None] - 1.0)
+        margin = (1 - eta) - self.config.land.land_cost_share * (self.city.rent[:, None] - 1.0)
         v = np.log(np.maximum(avg * np.maximum(margin, 1e-6), 1e-300))
         full = (
             self.city.land_used
-            >= self.config.land.max_use * self.city.land_cap * self.mods["land_cap_factor"] * 0.999
+            >= self.config.land.max_use * self.city.land_cap * self.mods["land_cap_factor"] * 0.9999
         )
         v[full, :SERVICES] = -np.inf
         return v
@@ -563,9 +574,8 @@ class MiddleYangtzeModel(mesa.Model):
             nb = int(stochastic_round(fc.birth_rate * nk, rng))
             if nb == 0:
                 continue
-            w = (counts[:, k] + 1) * np.exp(
-                fc.birth_profit_weight * (v[:, k] - np.nanmax(v[:, k][np.isfinite(v[:, k])], initial=0))
-            )
+            vk = fc.birth_profit_weight * v[:, k] + self.mods["firm_subsidy"][:, k]
+            w = (counts[:, k] + 1) * np.exp(vk - np.nanmax(vk[np.isfinite(vk)], initial=0))
             w = np.where(np.isfinite(w), w, 0)
             if w.sum() <= 0:
                 continue
@@ -657,6 +667,8 @@ class MiddleYangtzeModel(mesa.Model):
         f.logq[slots] = rng.normal(0.0, self.logq_sigma, len(slots))
         f.age[slots] = 0
         f.abatement[slots] = 0.0
+        f.abatement_water[slots] = 0.0
+        f.abatement_cost[slots] = 0.0
         f.output[slots] = 0.0
         f.profit[slots] = 0.0
         for s in slots:
@@ -668,7 +680,16 @@ class MiddleYangtzeModel(mesa.Model):
     def _remove_firms(self, slots: np.ndarray) -> None:
         f = self.firms
         f.alive[slots] = False
-        for field in ("output", "employment", "emissions_air", "emissions_water", "profit", "abatement"):
+        for field in (
+            "output",
+            "employment",
+            "emissions_air",
+            "emissions_water",
+            "profit",
+            "abatement",
+            "abatement_water",
+            "abatement_cost",
+        ):
             getattr(f, field)[slots] = 0.0
         for s in slots:
             self.firm_agents.pop(int(s)).remove()
@@ -797,7 +818,8 @@ class MiddleYangtzeModel(mesa.Model):
         self.city.land_used = used
         u0 = self.land_used0 / self.city.land_cap
         u = used / cap
-        self.city.rent = ((1 - u0) / np.maximum(1 - u, 1e-6)) ** lc.rent_elasticity
+        c = lc.rent_softening
+        self.city.rent = ((1 - u0 + c) / np.maximum(1 - u + c, 1e-9)) ** lc.rent_elasticity
 
     # ------------------------------------------------------------------ records
     def _log_flows(self, kind: str, counts: pd.Series) -> None:

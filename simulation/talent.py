@@ -34,10 +34,11 @@ class ChoiceParams:
     commute_fixed_cost: float
     move_cost: float
     time_elasticity: float
-    border_cost: float
-    hukou_cost_city: float
-    hukou_cost_province: float
+    border_cost: np.ndarray  # (P, P): origin province x destination province, zero diagonal
+    hukou_cost_city: np.ndarray  # (P + 1, P): hukou province (last row: outside) x home province
+    hukou_cost_province: np.ndarray  # (P + 1, P), zero where the provinces match
     skill_coast_weight: float
+    commute_discount: np.ndarray | None = None  # (N, N) share of commuting cost waived (circles)
 
 
 class TalentTable:
@@ -115,15 +116,14 @@ def home_utilities(
     u[:, :n] = base[None, :]
     moved = np.arange(n)[None, :] != origin[:, None]
     t_log = np.log(np.maximum(hours[origin], 1e-3))
-    cross = prov[None, :] != prov[origin][:, None]
-    u[:, :n] -= moved * (p.move_cost + p.time_elasticity * t_log + p.border_cost * cross)
+    border = p.border_cost[prov[origin]][:, prov]  # (classes, N)
+    u[:, :n] -= moved * (p.move_cost + p.time_elasticity * t_log + border)
     u[:, :n] += stay_bonus * (~moved)
     h_in = hukou < outside_hukou
     hk = np.where(h_in, hukou, 0)
     not_h = (np.arange(n)[None, :] != hk[:, None]) | ~h_in[:, None]
-    prov_h = np.where(h_in, prov[hk], -1)
-    not_hp = prov[None, :] != prov_h[:, None]
-    u[:, :n] -= p.hukou_cost_city * not_h + p.hukou_cost_province * not_hp
+    prov_h = np.where(h_in, prov[hk], p.hukou_cost_city.shape[0] - 1)  # last row: outside hukou
+    u[:, :n] -= p.hukou_cost_city[prov_h][:, prov] * not_h + p.hukou_cost_province[prov_h][:, prov]
     u[:, n] = coast_const + p.skill_coast_weight * sbin_logskill
     return u
 

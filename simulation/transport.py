@@ -83,6 +83,7 @@ class Transport:
         self.commute_zone = np.zeros_like(self.times, dtype=bool)
         self.decay = np.zeros_like(self.times)
         self.rebuilds = 0
+        self.extra_zone: np.ndarray | None = None
         self.set_year(year)
 
     # --- policy hooks -------------------------------------------------------------------------
@@ -113,6 +114,11 @@ class Transport:
 
     def set_commute_limit(self, minutes: float) -> None:
         self.commute_limit_min = float(minutes)
+        self._derive()
+
+    def set_extra_zone(self, zone: np.ndarray | None) -> None:
+        """Pairs that belong to each other's commuting zone whatever the limit (city circles)."""
+        self.extra_zone = None if zone is None else np.asarray(zone, bool)
         self._derive()
 
     # --- state for a year ---------------------------------------------------------------------
@@ -162,6 +168,8 @@ class Transport:
 
     def _derive(self) -> None:
         self.commute_zone = self.times <= self.commute_limit_min + self.intra_city_min
+        if self.extra_zone is not None:
+            self.commute_zone = self.commute_zone | self.extra_zone
         np.fill_diagonal(self.commute_zone, True)
         with np.errstate(over="ignore"):
             self.decay = np.exp(-self.times / self.ma_decay_min)

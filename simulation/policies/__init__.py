@@ -47,5 +47,19 @@ LEVERS: dict[str, type[Lever]] = {}
 
 def build_policies(model: MiddleYangtzeModel) -> list[Lever]:
     """Instantiate every registered lever from its config section, in registry order."""
+    if not LEVERS:
+        _register()
     model._reset_mods()
     return [cls(model, getattr(model.config, name)) for name, cls in LEVERS.items()]
+
+
+def _register() -> None:
+    from simulation.policies.city_circle import CityCircle
+    from simulation.policies.eco_compensation import EcoCompensation
+    from simulation.policies.emission_trading import EmissionTrading
+    from simulation.policies.industry_transfer import IndustryTransfer
+    from simulation.policies.red_lines import RedLines
+    from simulation.policies.talent_alliance import TalentAlliance
+
+    for cls in (IndustryTransfer, TalentAlliance, CityCircle, EcoCompensation, EmissionTrading, RedLines):
+        LEVERS[cls.name] = cls

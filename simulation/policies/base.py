@@ -1,0 +1,34 @@
+"""The common part of every lever's config section: on/off and a start year."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from simulation.params import ConfigError, P, Section
+
+if TYPE_CHECKING:
+    from simulation.model import MiddleYangtzeModel
+
+
+class LeverSection(Section):
+    enabled: bool = P(False, "Switch the lever on", "-", "off in the baseline (design brief §4)")
+    start_year: int = P(2021, "First year the lever acts", "year", "scenario choice", ge=1990, le=2200)
+
+
+def check_cities(model: MiddleYangtzeModel, field: str, cities: list[str]) -> list[int]:
+    """Indices of the named cities, or a ConfigError naming the field and the valid ids."""
+    bad = [c for c in cities if c not in model.city_index]
+    if bad:
+        raise ConfigError(
+            "<config>", field, f"unknown city {bad[0]!r} (allowed: {', '.join(model.city_ids)})"
+        )
+    return [model.city_index[c] for c in cities]
+
+
+def check_provinces(model: MiddleYangtzeModel, field: str, provinces: list[str]) -> list[int]:
+    bad = [p for p in provinces if p not in model.provinces]
+    if bad:
+        raise ConfigError(
+            "<config>", field, f"unknown province {bad[0]!r} (allowed: {', '.join(model.provinces)})"
+        )
+    return [model.provinces.index(p) for p in provinces]

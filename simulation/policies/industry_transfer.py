@@ -1,0 +1,108 @@
+"""Industry transfer (产业转移): relocation subsidies into receiving zones, pressure on heavy industry
+in core cities, and the pace of firms arriving from the coast.
+
+Stands for: the cluster's plans to take over industry moving inland from the coast into designated
+transfer zones (承接产业转移示范区, e.g. the Jingzhou and Xiangnan zones), paid for with land and tax
+incentives, and the Yangtze protection rules that move chemical plants away from the river
+(no new chemical projects within 1 km of the Yangtze main stem; relocation of riverside plants in
+Wuhan, Yichang and elsewhere after 2017).
+
+In the model: a subsidy raises the value of a receiving-zone city in the destination logit of
+relocating firms, newborn firms' location choice and coastal arrivals by
+relocation_profit_weight * ln(1 + subsidy); the push adds to the log-odds that a heavy firm in a
+core city considers moving and lowers the value of staying by the same amount; the coastal inflow
+factor scales the yearly number of firms arriving from the coast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import field_validator
+
+from simulation.params import SECTORS, P
+from simulation.policies import Lever
+from simulation.policies.base import LeverSection, check_cities
+
+if TYPE_CHECKING:
+    from simulation.model import MiddleYangtzeModel
+
+
+class IndustryTransferSection(LeverSection):
+    """Industry transfer: subsidies into receiving zones, pushing heavy industry out of core cities."""
+
+    receiving_zones: list[str] = P(
+        [], "Cities holding designated transfer zones", "city ids", "scenario choice"
+    )
+    subsidy: float = P(
+        0.0,
+        "Relocation subsidy into a zone, as a share of a year's profit",
+        "share",
+        "land/tax packages of transfer zones, often 20-50% of first-year costs",
+        ge=0,
+        le=10,
+    )
+    subsidy_sectors: list[str] = P(
+        ["heavy", "manufacturing"],
+        "Sectors eligible for the subsidy",
+        "sectors",
+        "transfer-zone catalogues target industry",
+    )
+    push_cities: list[str] = P(
+        [],
+        "Core cities pushing heavy industry out (riverside rules, rents)",
+        "city ids",
+        "Yangtze protection: no chemical plants within 1 km of the river",
+    )
+    push_strength: float = P(
+        0.0,
+        "Added log-odds of a heavy firm in a push city considering a move, and loss in the value of staying",
+        "-",
+        "scenario choice",
+        ge=0,
+        le=20,
+    )
+    coastal_inflow_factor: float = P(
+        1.0,
+        "Multiplier on the yearly number of firms arriving from the coast",
+        "-",
+        "scenario choice",
+        ge=0,
+        le=100,
+    )
+
+    @field_validator("subsidy_sectors")
+    @classmethod
+    def _sectors(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if s not in SECTORS]
+        if bad:
+            raise ValueError(f"unknown sector {bad[0]!r} (allowed: {', '.join(SECTORS)})")
+        return v
+
+
+class IndustryTransfer(Lever):
+    name = "industry_transfer"
+
+    def __init__(self, model: MiddleYangtzeModel, section: IndustryTransferSection) -> None:
+        super().__init__(model, section)
+        self.zones = check_cities(model, "industry_transfer.receiving_zones", section.receiving_zones)
+        self.push = check_cities(model, "industry_transfer.push_cities", section.push_cities)
+        self.sectors = [SECTORS.index(s) for s in section.subsidy_sectors]
+
+    def on_year(self, model: MiddleYangtzeModel) -> None:
+        if not self.active(model):
+            return
+        s, fc = self.section, model.config.firms
+        bonus = fc.relocation_profit_weight * np.log1p(s.subsidy)
+        for z in self.zones:
+            model.mods["firm_subsidy"][z, self.sectors] += bonus
+        for c in self.push:
+            model.mods["firm_push"][c, SECTORS.index("heavy")] += s.push_strength
+        model.mods["coastal_inflow_factor"] *= s.coastal_inflow_factor
+
+    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+        f = model.firms
+        live = f.living()
+        in_zone = np.isin(f.city[live], self.zones) & (f.sector[live] == SECTORS.index("heavy"))
+        return {"heavy_firms_in_zones": float(in_zone.sum() * model.firms_per_agent)}
