@@ -191,9 +191,7 @@ def _city_table(df: pd.DataFrame, path: str, ids: list[str] | None, num: dict) -
 def _econ_defaults(cities: pd.DataFrame) -> pd.DataFrame:
     pop = cities["population_2020_10k"]
     students, firms = (pop * 0.015).round(2), (pop * 0.9).round(0)
-    return pd.DataFrame(
-        {"id": cities.index, "college_students_10k": students, "universities": 1.0}
-    ).assign(
+    return pd.DataFrame({"id": cities.index, "college_students_10k": students, "universities": 1.0}).assign(
         tertiary_educated_share_2020=0.12,
         industrial_firms_above_scale_2019=firms,
         avg_wage_2019_yuan=70000.0,
@@ -324,9 +322,7 @@ def load_region(spec: str | Path) -> Region:
     for fname, cols in ID_COLUMNS.items():
         path = folder / fname
         if not path.is_file() and fname in REQUIRED_FILES:
-            msg = (
-                f"required file is missing (allowed: a folder holding {', '.join(REQUIRED_FILES)})"
-            )
+            msg = f"required file is missing (allowed: a folder holding {', '.join(REQUIRED_FILES)})"
             raise RegionError(str(path), "file", msg)
         frames[fname] = _read_csv(path, cols) if path.is_file() else None
     paths = {f: str(folder / f) for f in ID_COLUMNS}

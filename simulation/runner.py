@@ -64,9 +64,7 @@ def run_config(cfg: Config, seed: int | None = None, progress: bool = False) -> 
     start = time.perf_counter()
     model = MiddleYangtzeModel(cfg, rng=seed)
     years = cfg.run.end_year - model.year
-    with tqdm(
-        total=years, desc="simulating", unit="yr", file=sys.stderr, disable=not progress
-    ) as bar:
+    with tqdm(total=years, desc="simulating", unit="yr", file=sys.stderr, disable=not progress) as bar:
         while model.running and model.year < cfg.run.end_year:
             model.step()
             bar.update(1)

@@ -1,0 +1,5 @@
+"""Command-line entry point: ``uv run run.py [COMMAND] ...`` (see ``simulation/cli.py``)."""
+
+from simulation.cli import main
+
+raise SystemExit(main())

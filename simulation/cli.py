@@ -1,0 +1,222 @@
+"""The command line (design §6): ``uv run run.py [SUBCOMMAND] ...``.
+
+A thin layer: parse -> call one library function -> print. Subcommands live in ``COMMANDS``
+(name -> arguments + handler); add new ones there. Bad input of any kind prints exactly one line
+``error: <file>: <field>: <message>`` on stderr and exits 2 before anything is written; unexpected
+exceptions keep their traceback (exit 1). Every command that writes an archive prints
+``archive: PATH`` as its last line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from simulation.archive import (
+    ArchiveError,
+    check_out,
+    list_archives,
+    show_archive,
+    verify_archive,
+    write_archive,
+)
+from simulation.config import Config, load_config
+from simulation.params import ConfigError
+from simulation.region import RegionError
+from simulation.runner import run_config
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "configs" / "baseline.toml"
+RESULTS = ROOT / "results"
+PROG = "run.py"
+
+
+class UsageError(ValueError):
+    """Bad command-line usage; one line 'file: field: message' like the other input errors."""
+
+    def __init__(self, file: str, field: str, message: str) -> None:
+        self.file, self.field, self.message = file, field, message
+        super().__init__(f"{file}: {field}: {message}")
+
+
+BAD_INPUT = (ConfigError, RegionError, ArchiveError, UsageError)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise UsageError (one line, exit 2) instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        m = re.match(r"argument ([^:]+): (.*)", message)
+        field, text = (m.group(1), m.group(2)) if m else ("arguments", message)
+        raise UsageError("command line", field, f"{text} (see: {self.prog} --help)")
+
+
+def display(path: Path) -> str:
+    """``path`` relative to the working folder when it lies inside it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def progress_wanted() -> bool:
+    """Progress bars only when a person watches: stderr is a terminal."""
+    return sys.stderr.isatty()
+
+
+# ---------------------------------------------------------------------------- run
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs a config: --seed, --years, --set."""
+    p.add_argument("--seed", type=int, help="root random seed (default: run.seed of the config)")
+    p.add_argument("--years", type=int, help="simulate N years: run.end_year = run.start_year + N")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config value by dotted path, e.g. --set scale.talent_agents=100000 "
+        "(TOML values; repeatable)",
+    )  # fmt: skip
+
+
+def resolve_config(path: str | Path | None, args: argparse.Namespace) -> Config:
+    """Load ``path`` with the --set, --seed and --years options of ``args`` applied and validated."""
+    sets = list(getattr(args, "set", None) or [])
+    if getattr(args, "seed", None) is not None:
+        sets.append(f"run.seed={args.seed}")
+    cfg = load_config(path, sets)
+    years = getattr(args, "years", None)
+    if years is not None:
+        if years < 1:
+            raise UsageError("command line", "--years", f"must be at least 1, got {years}")
+        cfg = load_config(path, [*sets, f"run.end_year={cfg.run.start_year + years}"])
+    return cfg
+
+
+def _args_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", metavar="CONFIG", help="config TOML file, e.g. configs/baseline.toml")
+    add_run_options(p)
+    p.add_argument("--out", type=Path, help="archive folder (new or empty; default: results/...)")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one config and archive it."""
+    cfg = resolve_config(args.config, args)
+    if args.out is not None:
+        check_out(args.out)
+    result = run_config(cfg, progress=progress_wanted())
+    path = write_archive(result, args.out, config_source=args.config, results_dir=RESULTS, command=args.argv)
+    m = result.tables["model"]
+    g0, g1 = float(m["gdp"].iloc[0]) / 1e4, float(m["gdp"].iloc[-1]) / 1e4
+    print(
+        f"ran {args.config} seed {result.seed}: {cfg.run.start_year}-{cfg.run.end_year}, "
+        f"GDP {g0:.2f} -> {g1:.2f} trillion yuan, {result.wall_time_s:.1f} s"
+    )
+    print(f"archive: {display(path)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- verify, list, show
+def _args_archive(p: argparse.ArgumentParser) -> None:
+    p.add_argument("archive", metavar="ARCHIVE", type=Path, help="archive folder")
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check the hashes and re-run bit for bit; exit 1 naming each differing file."""
+    report = verify_archive(args.archive, progress=progress_wanted())
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.ok:
+        print(
+            f"verified: {display(args.archive)} (files match the manifest; model, cities, flows "
+            f"re-ran bit-identical in {report.wall_time_s:.1f} s)"
+        )
+        return 0
+    for line in report.lines():
+        print(line)
+    print(f"NOT verified: {display(args.archive)}")
+    return 1
+
+
+def _args_list(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", metavar="DIR", nargs="?", type=Path, help="folder of archives (default: results/)")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List the archives in a folder."""
+    folder = args.dir if args.dir is not None else RESULTS
+    if args.dir is not None and not folder.is_dir():
+        raise ArchiveError(folder, "DIR", "no such folder")
+    df = list_archives(folder)
+    if df.empty:
+        print(f"no archives in {display(folder)}")
+        return 0
+    df["gdp_final"] = df["gdp_final"].map(lambda x: "n/a" if x is None or x != x else f"{x:,.0f}")
+    print(df.rename(columns={"gdp_final": "gdp_final_100m_yuan"}).to_string(index=False))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print an archive's manifest summary and summary.md."""
+    print(show_archive(args.archive), end="")
+    return 0
+
+
+# ---------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its help line, how it adds its arguments, and its handler (-> exit code)."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace], int]
+
+
+# Add subcommands here (compare, sweep, analyze, dashboard, validate, ...). Handlers raise
+# ConfigError / RegionError / ArchiveError / UsageError for bad input (exit 2) and return 0 or 1.
+COMMANDS: dict[str, Command] = {
+    "run": Command("run a config and write an archive", _args_run, cmd_run),
+    "verify": Command("re-run an archive and compare bit for bit", _args_archive, cmd_verify),
+    "list": Command("list archives", _args_list, cmd_list),
+    "show": Command("show an archive's manifest and summary", _args_archive, cmd_show),
+}
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description="Middle Yangtze city-cluster model. Without a subcommand: run "
+        "configs/baseline.toml (options of 'run' apply).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name, cmd in COMMANDS.items():
+        cmd.add_arguments(sub.add_parser(name, help=cmd.help, description=cmd.help))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand, return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", display(BASELINE), *argv]  # no subcommand: the baseline
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("command line", "COMMAND", f"missing (allowed: {', '.join(COMMANDS)})")
+        args.argv = [PROG, *argv]
+        return COMMANDS[args.command].handler(args)
+    except BAD_INPUT as err:
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:  # an archive being written was removed on the way out
+        print("error: interrupted: nothing written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
