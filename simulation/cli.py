@@ -26,6 +26,7 @@ from simulation.archive import (
     verify_archive,
     write_archive,
 )
+from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
 from simulation.config import Config, load_config
 from simulation.params import ConfigError
 from simulation.region import RegionError
@@ -127,7 +128,19 @@ def _args_archive(p: argparse.ArgumentParser) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Check the hashes and re-run bit for bit; exit 1 naming each differing file."""
-    report = verify_archive(args.archive, progress=progress_wanted())
+    kind = None
+    manifest = args.archive / "manifest.json"
+    if manifest.is_file():
+        import json
+
+        try:
+            kind = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
+        except (ValueError, OSError):
+            kind = None  # verify_archive reports the unreadable manifest
+    if kind == "compare":
+        report = verify_compare_archive(args.archive, progress=progress_wanted())
+    else:
+        report = verify_archive(args.archive, progress=progress_wanted())
     for note in report.notes:
         print(f"note: {note}")
     if report.ok:
@@ -183,6 +196,7 @@ COMMANDS: dict[str, Command] = {
     "verify": Command("re-run an archive and compare bit for bit", _args_archive, cmd_verify),
     "list": Command("list archives", _args_list, cmd_list),
     "show": Command("show an archive's manifest and summary", _args_archive, cmd_show),
+    "compare": Command(COMPARE_HELP, add_compare_arguments, cmd_compare),
 }
 
 

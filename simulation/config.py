@@ -787,4 +787,13 @@ def to_toml(cfg: Config) -> str:
     """Serialise a resolved config as TOML that ``load_config`` reads back to an equal Config."""
     import tomli_w
 
-    return tomli_w.dumps(cfg.model_dump(mode="json"))
+    # TOML has no null: unset optional values (e.g. a corridor's factor) are simply left out
+    return tomli_w.dumps(_drop_none(cfg.model_dump(mode="json")))
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
