@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -142,15 +142,32 @@ def build_manifest(
 
 # ---------------------------------------------------------------------------- atomic folders
 def check_out(out: Path) -> None:
-    """Raise ArchiveError unless ``out`` is free: not existing, or an empty folder."""
+    """Raise ArchiveError unless ``out`` can hold archives: a folder, or a path not yet taken."""
     out = Path(out)
-    if out.is_dir():
-        if any(out.iterdir()):
-            raise ArchiveError(
-                out, "--out", "folder exists and is not empty (allowed: a new or empty folder)"
-            )
-    elif out.exists():
-        raise ArchiveError(out, "--out", "is a file (allowed: a new or empty folder)")
+    if out.exists() and not out.is_dir():
+        raise ArchiveError(out, "--out", "is a file (allowed: a folder to hold the archive)")
+
+
+def resolve_out(out: Path | None, results_dir: Path, name_in: Callable[[Path], Path]) -> Path:
+    """Where an archive goes: ``out`` itself when it is new or an empty folder; a new archive folder
+    inside ``out`` when it is a folder with other things in it; under ``results_dir`` when None."""
+    if out is None:
+        return name_in(Path(results_dir))
+    out = Path(out)
+    check_out(out)
+    if out.is_dir() and any(out.iterdir()):
+        return name_in(out)
+    return out
+
+
+def check_final(final: Path) -> None:
+    """The archive folder itself must not exist yet, or be empty."""
+    if final.is_dir() and any(final.iterdir()):
+        raise ArchiveError(
+            final, "archive", "folder exists and is not empty (allowed: a new or empty folder)"
+        )
+    if final.exists() and not final.is_dir():
+        raise ArchiveError(final, "archive", "is a file (allowed: a new or empty folder)")
 
 
 def default_path(results_dir: Path, stem: str, seed: int) -> Path:
@@ -179,7 +196,7 @@ def staging(final: Path) -> Iterator[Path]:
     """Yield a hidden temp folder beside ``final``; rename it to ``final`` when the block ends
     normally, remove it on any exception (a SIGKILL leaves only the hidden ``.partial`` folder)."""
     final = Path(final)
-    check_out(final)
+    check_final(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(final.parent)
     tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
@@ -187,7 +204,7 @@ def staging(final: Path) -> Iterator[Path]:
     tmp.mkdir()
     try:
         yield tmp
-        check_out(final)
+        check_final(final)
         os.replace(tmp, final)  # also replaces an empty folder at ``final``
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -207,7 +224,7 @@ def write_archive(
 
     Args:
         result: a finished run.
-        out: the archive folder (must not exist, or be empty); None = a new folder under
+        out: the archive folder if new or empty, else a folder to hold a new archive; None = a new folder under
             ``results_dir`` named ``<UTC time>-<config stem>-s<seed>``.
         config_source: the config file the run came from (for names and the summary).
         results_dir: where default-named archives go.
@@ -220,7 +237,7 @@ def write_archive(
     from simulation.summary import PLOTS, summary_markdown
 
     stem = Path(config_source).stem if config_source else "defaults"
-    final = Path(out) if out is not None else default_path(results_dir, stem, result.seed)
+    final = resolve_out(out, results_dir, lambda folder: default_path(folder, stem, result.seed))
     config_toml = to_toml(result.config)
     with staging(final) as tmp:
         (tmp / "config.toml").write_text(config_toml, encoding="utf-8")

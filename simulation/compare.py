@@ -736,7 +736,7 @@ def write_compare_archive(
 
     Args:
         result: a finished comparison.
-        out: the archive folder itself (must not exist, or be empty); None = a new folder under
+        out: the archive folder if new or empty, else a folder to hold a new archive; None = a new folder under
             ``results_dir`` named ``<UTC time>-compare-<scenario stem>-n<replicates>``.
         base_path, scen_path: the config files (for names, the summary and the manifest).
 
@@ -747,7 +747,9 @@ def write_compare_archive(
     from simulation import compare_plots
 
     stem = Path(scen_path).stem if scen_path else "scenario"
-    final = Path(out) if out is not None else default_compare_path(results_dir, stem, result.replicates)
+    final = arc.resolve_out(
+        out, results_dir, lambda folder: default_compare_path(folder, stem, result.replicates)
+    )
     base_toml, scen_toml = config_toml(result.base_config), config_toml(result.scenario_config)
     with arc.staging(final) as tmp:
         (tmp / "base.toml").write_text(base_toml, encoding="utf-8")

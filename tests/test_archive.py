@@ -131,18 +131,21 @@ def test_not_an_archive(tmp_path: Path) -> None:
         verify_archive(tmp_path / "nope")
 
 
-def test_out_must_be_new_or_empty(result: RunResult, tmp_path: Path) -> None:
+def test_out_new_or_empty_is_the_archive_else_holds_a_new_one(result: RunResult, tmp_path: Path) -> None:
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "keep.txt").write_text("mine")
-    with pytest.raises(ArchiveError, match="not empty"):
-        write_archive(result, busy, config_source=None)
-    assert [p.name for p in busy.iterdir()] == ["keep.txt"]
+    inside = write_archive(result, busy, config_source=None)
+    assert inside.parent == busy and (inside / "manifest.json").is_file()
+    assert (busy / "keep.txt").read_text() == "mine"
+    with pytest.raises(ArchiveError, match="is a file"):
+        write_archive(result, busy / "keep.txt", config_source=None)
     empty = tmp_path / "empty"
     empty.mkdir()
     assert write_archive(result, empty, config_source=None) == empty
     assert (empty / "manifest.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["busy", "empty"]
+    assert sorted(p.name for p in busy.iterdir()) == sorted(["keep.txt", inside.name])
 
 
 def test_default_names_count_up(result: RunResult, tmp_path: Path) -> None:
