@@ -28,6 +28,7 @@ from simulation.archive import (
 )
 from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
 from simulation.config import Config, load_config
+from simulation.dashboard import DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard
 from simulation.params import ConfigError
 from simulation.region import RegionError
 from simulation.runner import run_config
@@ -197,6 +198,7 @@ COMMANDS: dict[str, Command] = {
     "list": Command("list archives", _args_list, cmd_list),
     "show": Command("show an archive's manifest and summary", _args_archive, cmd_show),
     "compare": Command(COMPARE_HELP, add_compare_arguments, cmd_compare),
+    "dashboard": Command(DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard),
 }
 
 

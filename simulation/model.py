@@ -859,7 +859,10 @@ class MiddleYangtzeModel(mesa.Model):
             "air_quality": self.city.pm25.copy(),
             "water_quality": self.city.water_index.copy(),
             "gdp_per_capita": self.city.gdp * 1e8 / self.city.population,
-            "secondary_share": self.output[:, :SERVICES].sum(axis=1) / self.city.gdp,
+            "secondary_share": np.divide(
+                self.output[:, :SERVICES].sum(axis=1), self.city.gdp,
+                out=np.zeros(n), where=self.city.gdp > 0,
+            ),  # fmt: skip
             "heavy_output": self.output[:, HEAVY].copy(),
             "heavy_firms": fcounts[:, HEAVY] * self.firms_per_agent,
             "wage_talent": self.city.wage_talent.copy(),
