@@ -29,6 +29,12 @@ from simulation.archive import (
 from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
 from simulation.config import Config, load_config
 from simulation.dashboard import DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard
+from simulation.validation import (
+    VALIDATE_HELP,
+    add_validate_arguments,
+    cmd_validate,
+    verify_validation_archive,
+)
 from simulation.params import ConfigError
 from simulation.region import RegionError
 from simulation.runner import run_config
@@ -140,6 +146,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             kind = None  # verify_archive reports the unreadable manifest
     if kind == "compare":
         report = verify_compare_archive(args.archive, progress=progress_wanted())
+    elif kind == "validate":
+        report = verify_validation_archive(args.archive, progress=progress_wanted())
     else:
         report = verify_archive(args.archive, progress=progress_wanted())
     for note in report.notes:
@@ -199,6 +207,7 @@ COMMANDS: dict[str, Command] = {
     "show": Command("show an archive's manifest and summary", _args_archive, cmd_show),
     "compare": Command(COMPARE_HELP, add_compare_arguments, cmd_compare),
     "dashboard": Command(DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard),
+    "validate": Command(VALIDATE_HELP, add_validate_arguments, cmd_validate),
 }
 
 
