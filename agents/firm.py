@@ -23,6 +23,14 @@ class FirmAgent(mesa.Agent):
         super().__init__(model)
         self.slot = slot
 
+    def remove(self) -> None:
+        """Deregister from the model (Mesa's ``remove`` less its dataset loop when no dataset
+        tracks this class, as is the case here: thousands of agents leave every year)."""
+        if self._datasets:
+            super().remove()
+        else:
+            self.model.deregister_agent(self)
+
     @property
     def _f(self):
         return self.model.firms

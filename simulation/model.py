@@ -15,6 +15,7 @@ from typing import Any
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.agentset import _HardKeyAgentSet
 
 from agents import CityAgent, FirmAgent, TalentAgent
 from simulation import economy, environment
@@ -29,6 +30,14 @@ COAST = "coast"
 SHANGHAI = (31.23, 121.47)
 N_SECTORS = len(SECTORS)
 HEAVY, MANUF, HIGHTECH, SERVICES = range(N_SECTORS)
+
+
+def pair_counts(origin, dest, o_names, d_names, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Agents per (origin, destination) pair times ``scale``: (origin names, destination names, counts)."""
+    k = len(d_names)
+    c = np.bincount(np.asarray(origin, np.int64) * k + np.asarray(dest, np.int64), minlength=len(o_names) * k)
+    nz = np.flatnonzero(c)
+    return np.asarray(o_names, object)[nz // k], np.asarray(d_names, object)[nz % k], c[nz] * float(scale)
 
 
 class CityState:
@@ -131,6 +140,28 @@ class MiddleYangtzeModel(mesa.Model):
         self._record()
         self.datacollector.collect(self)
 
+    # ------------------------------------------------------------------ agent registration
+    def register_agent(self, agent: mesa.Agent) -> None:
+        """Mesa's bookkeeping without its per-agent signal and debug message.
+
+        Graduates and leavers make tens of thousands of agents come and go each year at research
+        scale; Mesa's AGENT_ADDED / AGENT_REMOVED signals (nothing here observes them) and its debug
+        log line cost about a third of creating an agent and half of removing one.
+        """
+        self._all_agents.add(agent)
+        agent.unique_id = self.agent_id_counter
+        self.agent_id_counter += 1
+        by_type = self._agents_by_type.get(type(agent))
+        if by_type is None:
+            self._agents_by_type[type(agent)] = _HardKeyAgentSet([agent], random=self.random)
+        else:
+            by_type.add(agent)
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        """See ``register_agent``."""
+        self._agents_by_type[type(agent)].remove(agent)
+        self._all_agents.remove(agent)
+
     # ------------------------------------------------------------------ build and calibrate
     def _build(self) -> None:
         cfg, reg = self.config, self.region
@@ -173,7 +204,7 @@ class MiddleYangtzeModel(mesa.Model):
             CityAgent(self, i, cid, p)
             for i, (cid, p) in enumerate(zip(self.city_ids, c.province, strict=True))
         ]
-        self.flows_log: list[pd.DataFrame] = []
+        self.flows_log: list[tuple] = []  # (year, kind, origins, destinations, counts)
         self.rows_cities: list[dict[str, np.ndarray]] = []
         self.rows_model: list[dict[str, float]] = []
         self.year_counts: dict[str, float] = {}
@@ -214,8 +245,8 @@ class MiddleYangtzeModel(mesa.Model):
         self.skill_edges = np.quantile(t.skill[slots], [0.25, 0.5, 0.75])
         mids = np.quantile(t.skill[slots], [0.125, 0.375, 0.625, 0.875])
         self.bin_logskill = np.log(mids)
-        for s in slots:
-            self.talent_agents[int(s)] = TalentAgent(self, int(s))
+        for s in slots.tolist():
+            self.talent_agents[s] = TalentAgent(self, s)
 
         # general population and labour
         resident_talent = np.bincount(home, minlength=n) * self.talent_per_agent
@@ -238,8 +269,8 @@ class MiddleYangtzeModel(mesa.Model):
         self.logq_sigma = sig
         industrial = counts.reshape(n, N_SECTORS)[:, :SERVICES].sum()
         self.firms_per_agent = float(c.industrial_firms_above_scale_2019.sum() / max(industrial, 1))
-        for s in fslots:
-            self.firm_agents[int(s)] = FirmAgent(self, int(s))
+        for s in fslots.tolist():
+            self.firm_agents[s] = FirmAgent(self, s)
 
         # production: calibrate city-sector productivity so that year 0 hits the targets exactly
         self.tfp = np.ones(N_SECTORS)
@@ -598,9 +629,9 @@ class MiddleYangtzeModel(mesa.Model):
             probs = softmax(u, axis=1)
             dest = choose(probs, (sec_in == MANUF).astype(int), rng)
             self._add_firms([(dest, sec_in)], rng, kind="coastal")
-            flows = pd.DataFrame({"origin": COAST, "destination": np.array(self.city_ids)[dest]})
             self._log_flows(
-                "relocation", flows.groupby(["origin", "destination"]).size() * self.firms_per_agent
+                "relocation",
+                pair_counts(np.zeros(len(dest), int), dest, [COAST], self.city_ids, self.firms_per_agent),
             )
         self.year_counts["coastal_arrivals"] = n_in * self.firms_per_agent
         # relocation: consider, then choose a destination
@@ -643,14 +674,9 @@ class MiddleYangtzeModel(mesa.Model):
             if change.any():
                 f.city[slots[change]] = dest[change]
                 moved = int(change.sum())
-                fl = pd.DataFrame(
-                    {
-                        "origin": np.array(self.city_ids)[o[change]],
-                        "destination": np.array(self.city_ids)[dest[change]],
-                    }
-                )
                 self._log_flows(
-                    "relocation", fl.groupby(["origin", "destination"]).size() * self.firms_per_agent
+                    "relocation",
+                    pair_counts(o[change], dest[change], self.city_ids, self.city_ids, self.firms_per_agent),
                 )
         self.year_counts["relocations"] = moved * self.firms_per_agent
 
@@ -671,8 +697,8 @@ class MiddleYangtzeModel(mesa.Model):
         f.abatement_cost[slots] = 0.0
         f.output[slots] = 0.0
         f.profit[slots] = 0.0
-        for s in slots:
-            self.firm_agents[int(s)] = FirmAgent(self, int(s))
+        for s in slots.tolist():
+            self.firm_agents[s] = FirmAgent(self, s)
         self.year_counts[f"firm_{kind}s"] = (
             self.year_counts.get(f"firm_{kind}s", 0) + len(slots) * self.firms_per_agent
         )
@@ -691,8 +717,8 @@ class MiddleYangtzeModel(mesa.Model):
             "abatement_cost",
         ):
             getattr(f, field)[slots] = 0.0
-        for s in slots:
-            self.firm_agents.pop(int(s)).remove()
+        for s in slots.tolist():
+            self.firm_agents.pop(s).remove()
 
     # ------------------------------------------------------------------ talent
     def _talent_dynamics(self) -> None:
@@ -723,9 +749,8 @@ class MiddleYangtzeModel(mesa.Model):
             dest = np.where(to_coast, n, choice)
             moved = dest != origin
             if moved.any():
-                names = np.array(self.city_ids + [COAST])
-                fl = pd.DataFrame({"origin": names[origin[moved]], "destination": names[dest[moved]]})
-                self._log_flows("migration", fl.groupby(["origin", "destination"]).size() * tpa)
+                names = self.city_ids + [COAST]
+                self._log_flows("migration", pair_counts(origin[moved], dest[moved], names, names, tpa))
                 cross = moved & ~to_coast & (self.prov[origin] != self.prov[np.minimum(dest, n - 1)])
                 self.year_counts["cross_province_migration"] = float(cross.sum() * tpa)
                 self.year_counts["talent_migration"] = float((moved & ~to_coast).sum() * tpa)
@@ -773,11 +798,11 @@ class MiddleYangtzeModel(mesa.Model):
         t.alive[slots] = True
         t.home[slots], t.work[slots], t.hukou[slots] = home, work, hukou[stay]
         t.skill[slots], t.age[slots] = skill[stay], age[stay]
-        for s in slots:
-            self.talent_agents[int(s)] = TalentAgent(self, int(s))
-        names = np.array(self.city_ids)
-        fl = pd.DataFrame({"origin": names[uni[stay]], "destination": names[home]})
-        self._log_flows("graduate", fl.groupby(["origin", "destination"]).size() * self.talent_per_agent)
+        for s in slots.tolist():
+            self.talent_agents[s] = TalentAgent(self, s)
+        self._log_flows(
+            "graduate", pair_counts(uni[stay], home, self.city_ids, self.city_ids, self.talent_per_agent)
+        )
         return m
 
     def _remove_talent(self, slots: np.ndarray) -> None:
@@ -785,8 +810,8 @@ class MiddleYangtzeModel(mesa.Model):
         t.alive[slots] = False
         t.home[slots] = -1
         t.work[slots] = -1
-        for s in slots:
-            self.talent_agents.pop(int(s)).remove()
+        for s in slots.tolist():
+            self.talent_agents.pop(s).remove()
 
     # ------------------------------------------------------------------ population, land
     def _population_dynamics(self) -> None:
@@ -800,10 +825,8 @@ class MiddleYangtzeModel(mesa.Model):
         off = flow.copy()
         np.fill_diagonal(off, 0.0)
         o, d = np.nonzero(off > 0)
-        names = np.array(self.city_ids)
-        self._log_flows(
-            "population", pd.Series(off[o, d], index=pd.MultiIndex.from_arrays([names[o], names[d]]))
-        )
+        names = np.asarray(self.city_ids, object)
+        self._log_flows("population", (names[o], names[d], off[o, d]))
         self.year_counts["population_migration"] = float(off.sum())
 
     def _land(self) -> None:
@@ -822,14 +845,22 @@ class MiddleYangtzeModel(mesa.Model):
         self.city.rent = ((1 - u0 + c) / np.maximum(1 - u + c, 1e-9)) ** lc.rent_elasticity
 
     # ------------------------------------------------------------------ records
-    def _log_flows(self, kind: str, counts: pd.Series) -> None:
-        if len(counts) == 0:
+    def _log_flows(self, kind: str, counts: pd.Series | tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        """Record flows of one kind this year: a Series indexed by (origin, destination), or arrays.
+
+        Kept as arrays until ``tables()``: building a small DataFrame per kind and year costs more
+        than the decisions themselves at research scale."""
+        if isinstance(counts, pd.Series):
+            idx = counts.index
+            counts = (
+                np.asarray(idx.get_level_values(0), object),
+                np.asarray(idx.get_level_values(1), object),
+                counts.to_numpy(dtype=float),
+            )
+        origin, destination, count = counts
+        if len(count) == 0:
             return
-        df = counts.rename("count").reset_index()
-        df.columns = ["origin", "destination", "count"]
-        df.insert(0, "kind", kind)
-        df.insert(0, "year", self.year)
-        self.flows_log.append(df)
+        self.flows_log.append((self.year, kind, origin, destination, np.asarray(count, float)))
 
     def _record(self) -> None:
         t, n = self.talent, self.n
@@ -843,9 +874,7 @@ class MiddleYangtzeModel(mesa.Model):
             h, w = t.home[live], t.work[live]
             sel = h != w
             if sel.any():
-                names = np.array(self.city_ids)
-                fl = pd.DataFrame({"origin": names[h[sel]], "destination": names[w[sel]]})
-                self._log_flows("commute", fl.groupby(["origin", "destination"]).size() * tpa)
+                self._log_flows("commute", pair_counts(h[sel], w[sel], self.city_ids, self.city_ids, tpa))
         fcounts = self.firms.counts(n, N_SECTORS)
         rows = {
             "year": np.full(n, self.year),
@@ -860,8 +889,10 @@ class MiddleYangtzeModel(mesa.Model):
             "water_quality": self.city.water_index.copy(),
             "gdp_per_capita": self.city.gdp * 1e8 / self.city.population,
             "secondary_share": np.divide(
-                self.output[:, :SERVICES].sum(axis=1), self.city.gdp,
-                out=np.zeros(n), where=self.city.gdp > 0,
+                self.output[:, :SERVICES].sum(axis=1),
+                self.city.gdp,
+                out=np.zeros(n),
+                where=self.city.gdp > 0,
             ),  # fmt: skip
             "heavy_output": self.output[:, HEAVY].copy(),
             "heavy_firms": fcounts[:, HEAVY] * self.firms_per_agent,
@@ -924,10 +955,17 @@ class MiddleYangtzeModel(mesa.Model):
         """The run's tables: model (one row a year), cities (city x year), flows."""
         model = pd.DataFrame(self.rows_model)
         cities = pd.concat([pd.DataFrame(r) for r in self.rows_cities], ignore_index=True)
-        if self.flows_log:
-            flows = pd.concat(self.flows_log, ignore_index=True)
-        else:
-            flows = pd.DataFrame({"year": [], "kind": [], "origin": [], "destination": [], "count": []})
+        log = self.flows_log
+        sizes = [len(e[4]) for e in log]
+        flows = pd.DataFrame(
+            {
+                "year": np.repeat(np.array([e[0] for e in log], np.int64), sizes),
+                "kind": np.repeat(np.array([e[1] for e in log], object), sizes),
+                "origin": np.concatenate([e[2] for e in log]) if log else np.array([], object),
+                "destination": np.concatenate([e[3] for e in log]) if log else np.array([], object),
+                "count": np.concatenate([e[4] for e in log]) if log else np.array([], float),
+            }
+        )
         flows = flows.astype({"year": "int64", "count": "float64"})
         flows = flows.sort_values(["year", "kind", "origin", "destination"], kind="stable").reset_index(
             drop=True

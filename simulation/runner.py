@@ -7,8 +7,11 @@ stderr) and returns a :class:`RunResult` that the archive, the summary and the p
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -48,6 +51,23 @@ def with_seed(cfg: Config, seed: int) -> Config:
     return validate(apply_overrides(cfg.model_dump(mode="json"), {"run.seed": seed}), "--seed")
 
 
+# Agents live for years and are freed by reference counting when they leave, so the cyclic
+# collector's frequent full passes over a million agents only cost time (measured at 1M: build
+# 4.7 -> 3.9 s, 8 steps 5.8 -> 4.7 s; same peak memory, a final gc.collect() frees nothing).
+GC_THRESHOLD = (50_000, 20, 100)
+
+
+@contextlib.contextmanager
+def gc_tuned() -> Iterator[None]:
+    """Raise the garbage collector's thresholds for the duration of a run, then restore them."""
+    old = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def run_config(cfg: Config, seed: int | None = None, progress: bool = False) -> RunResult:
     """Build the model for ``cfg`` and run it to ``cfg.run.end_year``.
 
@@ -62,12 +82,13 @@ def run_config(cfg: Config, seed: int | None = None, progress: bool = False) -> 
     seed = cfg.run.seed if seed is None else int(seed)
     cfg = with_seed(cfg, seed)
     start = time.perf_counter()
-    model = MiddleYangtzeModel(cfg, rng=seed)
-    years = cfg.run.end_year - model.year
-    with tqdm(total=years, desc="simulating", unit="yr", file=sys.stderr, disable=not progress) as bar:
-        while model.running and model.year < cfg.run.end_year:
-            model.step()
-            bar.update(1)
+    with gc_tuned():
+        model = MiddleYangtzeModel(cfg, rng=seed)
+        years = cfg.run.end_year - model.year
+        with tqdm(total=years, desc="simulating", unit="yr", file=sys.stderr, disable=not progress) as bar:
+            while model.running and model.year < cfg.run.end_year:
+                model.step()
+                bar.update(1)
     tables = model.tables()
     edges = model.transport.mode_edges()
     return RunResult(

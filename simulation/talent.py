@@ -82,11 +82,10 @@ def work_part(log_wage: np.ndarray, invehicle_h: np.ndarray, zone: np.ndarray, p
     """Inclusive value of the work choice per home and the CDF of work city given home."""
     n = len(log_wage)
     away = ~np.eye(n, dtype=bool)
-    v = (
-        p.wage_weight * log_wage[None, :]
-        - p.commute_cost_per_hour * invehicle_h
-        - p.commute_fixed_cost * away
-    )
+    cost = p.commute_cost_per_hour * invehicle_h + p.commute_fixed_cost * away
+    if p.commute_discount is not None:  # city circles: integrated fares and services
+        cost = cost * (1 - p.commute_discount)
+    v = p.wage_weight * log_wage[None, :] - cost
     v = np.where(zone, v, -np.inf)
     vmax = v.max(axis=1, keepdims=True)
     e = np.exp(v - vmax)

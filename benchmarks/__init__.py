@@ -1,0 +1,1 @@
+"""Benchmarks and the per-agent reference implementation (not part of the package)."""
