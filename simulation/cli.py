@@ -29,15 +29,23 @@ from simulation.archive import (
 from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
 from simulation.config import Config, load_config
 from simulation.dashboard import DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard
+from simulation.params import ConfigError
+from simulation.region import RegionError
+from simulation.runner import run_config
+from simulation.sweep import (
+    SWEEP_HELP,
+    add_sweep_arguments,
+    add_verify_sample_argument,
+    cmd_sweep,
+    cmd_verify_sweep,
+)
+from simulation.sweep_analysis import ANALYZE_HELP, add_analyze_arguments, cmd_analyze
 from simulation.validation import (
     VALIDATE_HELP,
     add_validate_arguments,
     cmd_validate,
     verify_validation_archive,
 )
-from simulation.params import ConfigError
-from simulation.region import RegionError
-from simulation.runner import run_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
@@ -133,6 +141,11 @@ def _args_archive(p: argparse.ArgumentParser) -> None:
     p.add_argument("archive", metavar="ARCHIVE", type=Path, help="archive folder")
 
 
+def _args_verify(p: argparse.ArgumentParser) -> None:
+    _args_archive(p)
+    add_verify_sample_argument(p)  # --sample N: runs of a sweep archive to re-run
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """Check the hashes and re-run bit for bit; exit 1 naming each differing file."""
     kind = None
@@ -144,6 +157,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             kind = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
         except (ValueError, OSError):
             kind = None  # verify_archive reports the unreadable manifest
+    if kind == "sweep":
+        return cmd_verify_sweep(args)
     if kind == "compare":
         report = verify_compare_archive(args.archive, progress=progress_wanted())
     elif kind == "validate":
@@ -202,12 +217,14 @@ class Command:
 # ConfigError / RegionError / ArchiveError / UsageError for bad input (exit 2) and return 0 or 1.
 COMMANDS: dict[str, Command] = {
     "run": Command("run a config and write an archive", _args_run, cmd_run),
-    "verify": Command("re-run an archive and compare bit for bit", _args_archive, cmd_verify),
+    "verify": Command("re-run an archive and compare bit for bit", _args_verify, cmd_verify),
     "list": Command("list archives", _args_list, cmd_list),
     "show": Command("show an archive's manifest and summary", _args_archive, cmd_show),
     "compare": Command(COMPARE_HELP, add_compare_arguments, cmd_compare),
     "dashboard": Command(DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard),
     "validate": Command(VALIDATE_HELP, add_validate_arguments, cmd_validate),
+    "sweep": Command(SWEEP_HELP, add_sweep_arguments, cmd_sweep),
+    "analyze": Command(ANALYZE_HELP, add_analyze_arguments, cmd_analyze),
 }
 
 

@@ -1,0 +1,154 @@
+"""Sweep analysis: Sobol and Morris indices recover known answers, failures are handled, the grid
+analysis of a real archive writes its tables, plots and summary, and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import archive as arc
+from simulation import cli
+from simulation import sweep as sw
+from simulation import sweep_analysis as sa
+
+SMALL = '[set]\n"scale.talent_agents" = 1500\n"scale.firm_agents" = 200\n"run.end_year" = 2022\n'
+THREE = (
+    '[parameters]\n"talent.border_cost" = { low = 0.5, high = 1.5 }\n'
+    '"talent.move_cost" = { low = 1.0, high = 3.0 }\n'
+    '"talent.pollution_weight" = { low = 0.1, high = 1.0 }\n'
+)
+
+
+def fake_archive(tmp: Path, design: str, extra: str, f, name: str = "fake") -> Path:
+    """A sweep archive whose runs were not simulated: metric ``gdp_final`` = f(unit coordinates)."""
+    body = f'[sweep]\ndesign = "{design}"\n{extra}\nseed = 1\nmetrics = ["gdp_final"]\n' + SMALL + THREE
+    file = tmp / f"{name}.toml"
+    file.write_text(body, encoding="utf-8")
+    sweep = sw.load_sweep(file)
+    path = sw.create_archive(sweep, tmp / name, ["test"])
+    u = sweep.points.set_index("point")[[f"u:{p}" for p in sweep.paths]].to_numpy()
+    idx = sweep.runs.copy()
+    idx.insert(4, "status", "ok")
+    idx.insert(5, "error", None)
+    idx["gdp_final"] = f(u[idx["point"].to_numpy()])
+    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
+    return path
+
+
+def ishigami(u: np.ndarray) -> np.ndarray:
+    x = -np.pi + 2 * np.pi * u
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_sobol_recovers_the_ishigami_indices(tmp_path):
+    path = fake_archive(tmp_path, "sobol", "samples = 1024", ishigami)
+    a = sa.analyze(path, resamples=100)
+    assert a.method == "sobol"
+    ix = a.indices.set_index("parameter")
+    s1 = ix["S1"].to_numpy()
+    st = ix["ST"].to_numpy()
+    assert np.allclose(s1, [0.314, 0.442, 0.0], atol=0.06), s1
+    assert np.allclose(st, [0.558, 0.442, 0.244], atol=0.06), st
+    assert (ix["S1_conf"] > 0).all() and (ix["ST_conf"] > 0).all()
+    assert list(ix.sort_values("rank").index[:1]) == ["talent.border_cost"]
+
+
+def test_sobol_leaves_out_blocks_with_failed_points(tmp_path):
+    path = fake_archive(tmp_path, "sobol", "samples = 256", ishigami)
+    idx = pd.read_parquet(path / "runs.parquet")
+    idx.loc[idx["point"].isin([3, 7]), "status"] = "failed"  # block 0 (points 0-4) and block 1 (5-9)
+    idx.loc[idx["point"].isin([3, 7]), "gdp_final"] = np.nan
+    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
+    a = sa.analyze(path, resamples=50)
+    assert a.metric_stats.set_index("metric").at["gdp_final", "points_used"] == 254
+    assert any("2 failed" in n for n in a.notes)
+    assert np.isfinite(a.indices["ST"]).all()
+
+
+def test_morris_ranks_a_linear_function(tmp_path):
+    path = fake_archive(tmp_path, "morris", "samples = 20", lambda u: 5 * u[:, 0] + 0.5 * u[:, 1])
+    a = sa.analyze(path, resamples=50)
+    ix = a.indices.set_index("parameter")
+    assert a.method == "morris"
+    assert ix.at["talent.border_cost", "mu_star"] == pytest.approx(5.0)
+    assert ix.at["talent.move_cost", "mu_star"] == pytest.approx(0.5)
+    assert ix.at["talent.pollution_weight", "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert list(ix.sort_values("rank").index) == [
+        "talent.border_cost",
+        "talent.move_cost",
+        "talent.pollution_weight",
+    ]
+
+
+def test_delta_for_latin_hypercube(tmp_path):
+    path = fake_archive(tmp_path, "lhs", "samples = 200", lambda u: np.exp(3 * u[:, 1]))
+    a = sa.analyze(path, resamples=20)
+    assert a.method == "delta"
+    assert a.indices.sort_values("rank")["parameter"].iloc[0] == "talent.move_cost"
+    with pytest.raises(arc.ArchiveError, match="--method"):
+        sa.analyze(path, method="sobol")
+
+
+# ---------------------------------------------------------------------------- a real grid archive
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grid")
+    body = (
+        "[sweep]\nreplicates = 2\nseed = 3\n"
+        + SMALL
+        + '[parameters]\n"transport.commute_limit_min" = [45.0, 90.0]\n'
+        '"talent.border_cost" = { low = 0.5, high = 1.5, num = 3 }\n'
+    )
+    (tmp / "g.toml").write_text(body, encoding="utf-8")
+    return sw.run_sweep(sw.load_sweep(tmp / "g.toml"), tmp / "archive", executor="serial").path
+
+
+@pytest.fixture
+def main(monkeypatch):
+    monkeypatch.setitem(
+        cli.COMMANDS, "analyze", cli.Command(sa.ANALYZE_HELP, sa.add_analyze_arguments, sa.cmd_analyze)
+    )
+    return cli.main
+
+
+def test_grid_analysis_writes_tables_plots_and_summary(grid, main, capsys):
+    metrics = ["gdp_final", "commuters_final", "relocations_total"]  # the last is not in runs.parquet
+    assert main(["analyze", str(grid), "--metrics", *metrics]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1] == f"archive: {grid / 'analysis'}"
+    assert any(line.startswith("- Intercity commuters") for line in lines)
+    out = grid / "analysis"
+    ix = pd.read_parquet(out / "indices.parquet")
+    assert set(ix["metric"]) == set(metrics) and set(ix["parameter"]) == {"transport.commute_limit_min",
+                                                                          "talent.border_cost"}  # fmt: skip
+    assert ix["S1"].between(0, 1).all()
+    top = ix[ix["metric"] == "commuters_final"].sort_values("rank")["parameter"].iloc[0]
+    assert top == "transport.commute_limit_min"
+    stats = pd.read_parquet(out / "metrics.parquet").set_index("metric")
+    assert stats["noise_share"].between(0, 1).all() and (stats["runs_ok"] == 12).all()
+    plots = {p.name for p in (out / "plots").iterdir()}
+    for x in metrics:
+        assert {f"sensitivity_{x}.png", f"grid_{x}.png", f"outcome_{x}.png"} <= plots
+    assert "overview_S1.png" in plots
+    summary = (out / "summary.md").read_text()
+    assert "## Most influential parameter per metric" in summary and "plots/grid_gdp_final.png" in summary
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["kind"] == "sweep-analysis" and set(m["files"]) >= {"indices.parquet", "summary.md"}
+    # the sweep archive itself still verifies: the analysis folder is not part of it
+    assert not sw.verify_sweep_archive(grid, sample=0).file_problems
+    # analysing again replaces the folder whole
+    assert main(["analyze", str(grid), "--metrics", "gdp_final", "--no-plots"]) == 0
+    assert not (out / "plots").exists() and not list(grid.glob(".analysis*"))
+
+
+def test_analyze_bad_input_exits_2(main, tmp_path, capsys, grid):
+    assert main(["analyze", str(tmp_path)]) == 2
+    assert "manifest.json" in capsys.readouterr().err
+    assert main(["analyze", str(grid), "--method", "sobol"]) == 2
+    assert "--method" in capsys.readouterr().err
+    assert main(["analyze", str(grid), "--metrics", "gdp_median"]) == 2
+    assert "--metrics" in capsys.readouterr().err
