@@ -348,7 +348,7 @@ class ReferenceModel(MiddleYangtzeModel):
                 - fc.consider_age_per_decade * int(f.age[s]) / 10.0
                 + mods["firm_push"][o, k]
             )
-            p_consider = min(max(1.0 / (1.0 + _exp(-x)) * mods["relocation_rate_factor"][o, k], 0.0), 1.0)
+            p_consider = 1.0 / (1.0 + _exp(-x))
             if rng.random() >= p_consider:
                 continue
             u = (

@@ -170,15 +170,36 @@ def check_final(final: Path) -> None:
         raise ArchiveError(final, "archive", "is a file (allowed: a new or empty folder)")
 
 
-def default_path(results_dir: Path, stem: str, seed: int) -> Path:
-    """``results_dir/<UTC yyyymmdd-HHMMSS>-<stem>-s<seed>``, with -2, -3, ... if taken."""
+def stamped_path(results_dir: Path, name: str) -> Path:
+    """``results_dir/<UTC yyyymmdd-HHMMSS>-<name>``, with -2, -3, ... if taken."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    base = Path(results_dir) / f"{stamp}-{stem}-s{seed}"
+    base = Path(results_dir) / f"{stamp}-{name}"
     path, n = base, 1
     while path.exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}")
     return path
+
+
+def default_path(results_dir: Path, stem: str, seed: int) -> Path:
+    """``results_dir/<UTC yyyymmdd-HHMMSS>-<stem>-s<seed>``, with -2, -3, ... if taken."""
+    return stamped_path(results_dir, f"{stem}-s{seed}")
+
+
+def open_for_verify(path: Path, kind: str, required: list[str]) -> tuple[dict, VerifyReport]:
+    """Read an archive's manifest for ``verify``, check it is of ``kind`` and holds the files needed
+    to re-run it, and start the report with the file-hash check."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    if manifest.get("kind") != kind:
+        raise ArchiveError(
+            path / MANIFEST, "kind", f"{manifest.get('kind')!r} is not {kind!r} (allowed: {kind!r})"
+        )
+    report = VerifyReport(path=path, file_problems=check_files(path, manifest))
+    for name in required:
+        if not (path / name).is_file():
+            raise ArchiveError(path, name, "missing: cannot re-run")
+    return manifest, report
 
 
 def _clean_stale(parent: Path) -> None:
@@ -224,7 +245,8 @@ def write_archive(
 
     Args:
         result: a finished run.
-        out: the archive folder if new or empty, else a folder to hold a new archive; None = a new folder under
+        out: the archive folder if new or empty, else a folder to hold a new archive; None = a new
+            folder under
             ``results_dir`` named ``<UTC time>-<config stem>-s<seed>``.
         config_source: the config file the run came from (for names and the summary).
         results_dir: where default-named archives go.

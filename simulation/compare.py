@@ -30,9 +30,8 @@ import multiprocessing
 import platform
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from simulation.config import Config, apply_overrides, load_config, to_toml, validate
+from simulation.config import Config, apply_overrides, flatten, load_config, to_toml, validate
 from simulation.model import MiddleYangtzeModel
 from simulation.params import ConfigError
 from simulation.region import Region
+from simulation.workers import main_script_hidden
 
 CONFIDENCE = 0.95
 SIDES = ("base", "scenario")
@@ -235,21 +235,10 @@ def check_pairable(base_cfg: Config, scen_cfg: Config, scenario_file: str = "<sc
             )  # fmt: skip
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
 def config_diff(base_cfg: Config, scen_cfg: Config) -> list[tuple[str, Any, Any]]:
     """Settings that differ between the two configs (dotted key, base, scenario), run.seed excluded."""
-    a = _flatten(base_cfg.model_dump(mode="json"))
-    b = _flatten(scen_cfg.model_dump(mode="json"))
+    a = flatten(base_cfg.model_dump(mode="json"))
+    b = flatten(scen_cfg.model_dump(mode="json"))
     keys = sorted(set(a) | set(b))
     return [(k, a.get(k), b.get(k)) for k in keys if k != "run.seed" and a.get(k) != b.get(k)]
 
@@ -281,29 +270,6 @@ def _run_one(task: tuple[str, int, int, Config, bool]) -> dict[str, Any]:
     return out
 
 
-@contextmanager
-def _main_script_hidden() -> Iterator[None]:
-    """While worker processes start, hide the main script from multiprocessing's spawn.
-
-    Workers need nothing from ``__main__`` (the task function and its arguments live in
-    ``simulation.*``), but a spawned child re-runs the main script unless it is guarded by
-    ``if __name__ == "__main__"``; an unguarded ``run.py`` would start the whole command again in
-    every worker. Without ``__spec__`` and ``__file__`` the child imports no main script at all.
-    """
-    main = sys.modules.get("__main__")
-    saved = {k: getattr(main, k) for k in ("__spec__", "__file__") if main is not None and hasattr(main, k)}
-    try:
-        if main is not None:
-            if "__spec__" in saved:
-                main.__spec__ = None
-            if "__file__" in saved:
-                del main.__file__
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(main, k, v)
-
-
 def _run_all(tasks: list[tuple[str, int, int, Config, bool]], workers: int, progress: bool) -> list[dict]:
     """Run every task; the result list is in task order whatever the worker count."""
     results: list[dict[str, Any] | None] = [None] * len(tasks)
@@ -316,7 +282,7 @@ def _run_all(tasks: list[tuple[str, int, int, Config, bool]], workers: int, prog
             ctx = multiprocessing.get_context("spawn")  # no inherited state, same on every platform
             with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
                 try:
-                    with _main_script_hidden():  # every worker process starts during these submits
+                    with main_script_hidden():  # every worker process starts during these submits
                         futures = {pool.submit(_run_one, task): i for i, task in enumerate(tasks)}
                     for fut in as_completed(futures):
                         results[futures[fut]] = fut.result()
@@ -713,13 +679,9 @@ def config_toml(cfg: Config) -> str:
 
 def default_compare_path(results_dir: Path, scenario_stem: str, replicates: int) -> Path:
     """``results_dir/<UTC yyyymmdd-HHMMSS>-compare-<scenario stem>-n<N>``, with -2, -3 ... if taken."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    base = Path(results_dir) / f"{stamp}-compare-{scenario_stem}-n{replicates}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    from simulation.archive import stamped_path
+
+    return stamped_path(results_dir, f"compare-{scenario_stem}-n{replicates}")
 
 
 def write_compare_archive(
@@ -736,7 +698,8 @@ def write_compare_archive(
 
     Args:
         result: a finished comparison.
-        out: the archive folder if new or empty, else a folder to hold a new archive; None = a new folder under
+        out: the archive folder if new or empty, else a folder to hold a new archive; None = a new
+            folder under
             ``results_dir`` named ``<UTC time>-compare-<scenario stem>-n<replicates>``.
         base_path, scen_path: the config files (for names, the summary and the manifest).
 
@@ -821,15 +784,7 @@ def verify_compare_archive(path: Path, progress: bool = False, workers: int = 1)
     from simulation import archive as arc
 
     path = Path(path)
-    manifest = arc.read_manifest(path)
-    if manifest.get("kind") != "compare":
-        raise arc.ArchiveError(
-            path / arc.MANIFEST, "kind", f"{manifest.get('kind')!r} is not a comparison (allowed: 'compare')"
-        )
-    report = arc.VerifyReport(path=path, file_problems=arc.check_files(path, manifest))
-    for name in ("base.toml", "scenario.toml"):
-        if not (path / name).is_file():
-            raise arc.ArchiveError(path, name, "missing: cannot re-run")
+    manifest, report = arc.open_for_verify(path, "compare", ["base.toml", "scenario.toml"])
     code = manifest.get("code") or {}
     now = arc.code_version()
     if code.get("git_commit") != now["git_commit"]:

@@ -395,7 +395,8 @@ class PopulationSection(Section):
 class FirmSection(Section):
     capacity_sigma: float = P(
         0.7,
-        "Standard deviation of log capacity q of a firm agent (its size weight; productivity a = q ** (1 - eta))",
+        "Standard deviation of log capacity q of a firm agent "
+        "(its size weight; productivity a = q ** (1 - eta))",
         "-",
         "an agent aggregates ~17 real firms, whose log sizes spread ~1.3-1.5 (Chinese industrial census)",
         ge=0,
@@ -534,7 +535,8 @@ class LandSection(Section):
     )
     land_cost_share: float = P(
         0.03,
-        "Share of output a firm spends on land at base-year rents (profit margin falls by this times the rent rise)",
+        "Share of output a firm spends on land at base-year rents "
+        "(profit margin falls by this times the rent rise)",
         "-",
         "industrial land costs in Chinese firm surveys, 2-5% of output",
         ge=0,
@@ -553,7 +555,8 @@ class EnvironmentSection(Section):
         0.3,
         "Air emissions (SO2-equivalent) per unit of output in the base year",
         "t / 100m yuan",
-        "estimate: China's 2015 industrial SO2 ~13 Mt over ~23 trn yuan of industry, skewed to heavy industry",
+        "estimate: China's 2015 industrial SO2 ~13 Mt over ~23 trn yuan of industry, "
+        "skewed to heavy industry",
     )
     water_intensity: PerSector = sectors(
         8.0,
@@ -614,14 +617,6 @@ class EnvironmentSection(Section):
         "COD self-purification over ~100 km reaches",
         ge=0,
         le=1,
-    )
-    water_good_threshold: float = P(
-        1.0,
-        "Water-quality index above which a city's water counts as poor",
-        "-",
-        "index normalised to the cluster's base-year median",
-        gt=0,
-        le=100,
     )
 
 
@@ -738,6 +733,18 @@ def apply_overrides(
                 raise ConfigError(file, key, f"'{part}' is a value, not a section")
             node = nxt
         node[parts[-1]] = value
+    return out
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config dict as {dotted path: value}."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
     return out
 
 

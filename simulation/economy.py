@@ -5,8 +5,8 @@ general labour L; B_kc = A_kc * firm composite * market access^gamma_k * TFP_k. 
 factors move freely between sectors at one wage each; wages adjust to excess demand
 (tatonnement on log wages) until the city's talent and labour markets clear, while relative sector
 prices fall where the cluster's output of a sector outgrows the others (demand elasticity sigma),
-so that sector shares move with demand rather than jump with small productivity differences. At base-year factor
-supplies and shifters of one, A_kc is set so that output equals the data exactly.
+so that sector shares move with demand rather than jump with small productivity differences. At
+base-year factor supplies and shifters of one, A_kc is set so that output equals the data exactly.
 """
 
 from __future__ import annotations

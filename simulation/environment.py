@@ -53,10 +53,6 @@ class Environment:
         self.conc_ref: float | None = None
         self.pm25_0: np.ndarray | None = None
 
-    @classmethod
-    def calibrate(cls, model: MiddleYangtzeModel, cities: pd.DataFrame) -> Environment:
-        return cls(model, cities)
-
     def domestic_cod(self, model: MiddleYangtzeModel) -> np.ndarray:
         """Untreated domestic COD by city, tonnes per year."""
         return model.city.population * self.cod_kg / 1000.0 * (1 - self.treatment)

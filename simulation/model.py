@@ -62,7 +62,6 @@ class CityState:
             "talent_work",
             "amen_talent",
             "amen_pop",
-            "eco_funds",
         ):
             setattr(self, name, np.zeros(n))
 
@@ -299,7 +298,7 @@ class MiddleYangtzeModel(mesa.Model):
         # environment
         self.intensity_air = np.array(cfg.environment.air_intensity.as_tuple())
         self.intensity_water = np.array(cfg.environment.water_intensity.as_tuple())
-        self.env = environment.Environment.calibrate(self, c)
+        self.env = environment.Environment(self, c)
         self._emit()
         self.env.update(self)
 
@@ -350,9 +349,7 @@ class MiddleYangtzeModel(mesa.Model):
             "talent_pool_tfp": np.ones(n),  # productivity multiplier from shared talent pools
             "firm_subsidy": np.zeros((n, N_SECTORS)),  # utility for firms choosing a city
             "firm_push": np.zeros((n, N_SECTORS)),  # extra pressure on firms to leave a city
-            "relocation_rate_factor": np.ones((n, N_SECTORS)),
             "coastal_inflow_factor": 1.0,
-            "zone_cities": None,
             "land_cap_factor": np.ones(n),
             "abatement_extra": np.zeros(n),  # extra water abatement share (eco compensation)
         }
@@ -647,7 +644,7 @@ class MiddleYangtzeModel(mesa.Model):
             - fc.consider_age_per_decade * f.age[live] / 10.0
             + self.mods["firm_push"][city, sec]
         )
-        p_consider = np.clip(logistic(x) * self.mods["relocation_rate_factor"][city, sec], 0, 1)
+        p_consider = logistic(x)
         movers = np.flatnonzero(rng.random(len(live)) < p_consider)
         moved = 0
         if len(movers):

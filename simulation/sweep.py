@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import archive as arc
-from simulation.config import Config, apply_overrides, load_config, read_toml, to_toml, validate
+from simulation.config import Config, apply_overrides, flatten, load_config, read_toml, to_toml, validate
 from simulation.params import ConfigError
 from simulation.sweep_exec import EXECUTORS, Outcome, Task, execute, source_sha256
 
@@ -263,17 +263,6 @@ def run_seed(root_seed: int, point: int, replicate: int, crn: bool = False) -> i
 
 def _err(file: Path | str, fld: str, message: str) -> ConfigError:
     return ConfigError(str(file), fld, message)
-
-
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
 
 
 def _is_number(x: Any) -> bool:
@@ -545,7 +534,7 @@ def load_sweep(path: str | Path) -> Sweep:
     sets_raw = data.get("set", {})
     if not isinstance(sets_raw, dict):
         raise _err(file, "set", "must be a table [set] of dotted paths")
-    sets = _flatten(sets_raw)
+    sets = flatten(sets_raw)
     try:
         base_cfg = validate(apply_overrides(base_raw, sets), str(file))
     except ConfigError as err:
@@ -554,7 +543,7 @@ def load_sweep(path: str | Path) -> Sweep:
     base = base_cfg.model_dump(mode="json")
     base["run"]["seed"] = root_seed
     base_cfg = validate(base, str(file))
-    leaves = _flatten(base)
+    leaves = flatten(base)
 
     params: list[SweepParam] = []
     for path, spec in _param_specs(file, data.get("parameters")):
@@ -847,13 +836,9 @@ def new_manifest(sweep: Sweep, command: list[str]) -> dict[str, Any]:
 
 def default_sweep_path(results_dir: Path, stem: str) -> Path:
     """``results_dir/<UTC yyyymmdd-HHMMSS>-sweep-<stem>``, with -2, -3 ... if taken."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    base = Path(results_dir) / f"{stamp}-sweep-{stem}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    from simulation.archive import stamped_path
+
+    return stamped_path(results_dir, f"sweep-{stem}")
 
 
 def find_unfinished(parent: Path, sweep_hash: str) -> Path | None:

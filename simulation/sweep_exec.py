@@ -28,7 +28,6 @@ import functools
 import hashlib
 import multiprocessing
 import os
-import sys
 import time
 import tomllib
 import traceback
@@ -43,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from simulation.workers import main_script_hidden
 
 EXECUTORS = ("process", "dask", "serial")
 MAX_ATTEMPTS = 3
@@ -159,24 +160,6 @@ def run_task(task: Task) -> Outcome:
 # ---------------------------------------------------------------------------- executors
 OnOutcome = Callable[[Outcome], None]
 OnNote = Callable[[str], None]
-
-
-@contextmanager
-def main_script_hidden() -> Iterator[None]:
-    """While worker processes start, hide the main script from multiprocessing's spawn: a spawned
-    child would otherwise import it again (workers need only ``simulation.*``)."""
-    main = sys.modules.get("__main__")
-    saved = {k: getattr(main, k) for k in ("__spec__", "__file__") if main is not None and hasattr(main, k)}
-    try:
-        if main is not None:
-            if "__spec__" in saved:
-                main.__spec__ = None
-            if "__file__" in saved:
-                del main.__file__
-        yield
-    finally:
-        for k, v in saved.items():
-            setattr(main, k, v)
 
 
 def _serial(tasks: list[Task], on_outcome: OnOutcome) -> None:

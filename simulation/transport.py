@@ -112,10 +112,6 @@ class Transport:
         year, self.year = self.year, None
         self.set_year(int(year))
 
-    def set_commute_limit(self, minutes: float) -> None:
-        self.commute_limit_min = float(minutes)
-        self._derive()
-
     def set_extra_zone(self, zone: np.ndarray | None) -> None:
         """Pairs that belong to each other's commuting zone whatever the limit (city circles)."""
         self.extra_zone = None if zone is None else np.asarray(zone, bool)

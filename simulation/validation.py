@@ -32,7 +32,6 @@ Command line: :data:`VALIDATE_HELP`, :func:`add_validate_arguments` and :func:`c
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import platform
@@ -1858,13 +1857,9 @@ def summary_markdown(result: ValidationResult, archive_name: str) -> str:
 # ---------------------------------------------------------------------------- archive
 def default_validation_path(results_dir: Path, seeds: int) -> Path:
     """``results_dir/<UTC yyyymmdd-HHMMSS>-validate-n<seeds>``, with -2, -3 ... if taken."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    base = Path(results_dir) / f"{stamp}-validate-n{seeds}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    from simulation.archive import stamped_path
+
+    return stamped_path(results_dir, f"validate-n{seeds}")
 
 
 def write_validation_archive(
@@ -1933,16 +1928,8 @@ def verify_validation_archive(path: Path, progress: bool = False, workers: int =
     from simulation import archive as arc
 
     path = Path(path)
-    manifest = arc.read_manifest(path)
-    if manifest.get("kind") != "validate":
-        raise arc.ArchiveError(
-            path / arc.MANIFEST, "kind", f"{manifest.get('kind')!r} is not a validation (allowed: 'validate')"
-        )
-    report = arc.VerifyReport(path=path, file_problems=arc.check_files(path, manifest))
     names = ["base.toml", *[f"scenario-{role}.toml" for role in SCENARIOS]]
-    for name in names:
-        if not (path / name).is_file():
-            raise arc.ArchiveError(path, name, "missing: cannot re-run")
+    manifest, report = arc.open_for_verify(path, "validate", names)
     code = manifest.get("code") or {}
     now = arc.code_version()
     if code.get("git_commit") != now["git_commit"]:

@@ -84,7 +84,8 @@ def test_transfer_subsidies_move_heavy_industry_into_the_zones():
 def test_compensation_follows_boundary_water_quality(standard, upstream_receives):
     sets = [
         f"eco_compensation.agreements=[{{name='Han', upstream=['xiangyang','jingmen'], downstream="
-        f"['qianjiang','tianmen','xiantao','xiaogan','wuhan'], amount=1.0, central_topup=0.0, standard={standard}}}]",
+        "['qianjiang','tianmen','xiantao','xiaogan','wuhan'], amount=1.0, central_topup=0.0, "
+        f"standard={standard}}}]",
         "eco_compensation.enabled=true",
     ]
     m = run(None, 1, years=4, extra=sets)

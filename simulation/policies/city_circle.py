@@ -118,7 +118,8 @@ class CityCircle(Lever):
                 raise ConfigError(
                     "<config>",
                     f"city_circle.corridors[{k}].mode",
-                    f"no {cor.mode} link between {cor.a} and {cor.b} to speed up (give time_min for a new link)",
+                    f"no {cor.mode} link between {cor.a} and {cor.b} to speed up "
+                    "(give time_min for a new link)",
                 )
             if section.enabled:
                 # each corridor is a link closed until its opening year (or a speed-up from then)
