@@ -120,7 +120,7 @@ class TransportSection(Section):
 
 class ProductionSection(Section):
     span_of_control: float = P(
-        0.85,
+        0.9,
         "Returns to scale eta of a firm's variable inputs (1 - eta goes to profit)",
         "-",
         "Lucas (1978) span-of-control; Hsieh & Klenow (2009) use 0.85-0.9",
@@ -128,31 +128,96 @@ class ProductionSection(Section):
         lt=1.0,
     )
     agglomeration: PerSector = sectors(
+        0.03,
         0.04,
         0.06,
-        0.10,
-        0.08,
-        "Elasticity gamma of productivity to market access",
+        0.05,
+        "Elasticity gamma of productivity to the city's employment (local agglomeration)",
         "-",
-        "Ciccone & Hall (1996) 0.04-0.08; Chinese estimates up to 0.12-0.19",
+        "Ciccone & Hall (1996) 0.04-0.06 for density; Combes & Gobillon (2015) 0.02-0.05",
+    )
+    labour_share: float = P(
+        0.5,
+        "Labour's share of value added (talent and general labour together)",
+        "-",
+        "China's income-approach provincial accounts ~0.47-0.52 in 2015-2019 (Bai & Qian 2010 for the method)",
+        gt=0.1,
+        lt=0.85,
+    )
+    land_share: float = P(
+        0.03,
+        "Land's share of value added",
+        "-",
+        "industrial land costs in Chinese firm surveys, 2-5% of output (judgement)",
+        gt=0,
+        lt=0.2,
+    )
+    college_premium: float = P(
+        1.5,
+        "Talent wage per efficiency unit relative to the city's average wage (base year)",
+        "-",
+        "urban China college wage premium 0.4-0.6 log points in the 2000s-2010s (judgement within it)",
+        gt=0.5,
+        le=5,
+    )
+    trade_elasticity: PerSector = sectors(
+        5.0,
+        5.0,
+        5.0,
+        5.0,
+        "Elasticity of substitution sigma between city varieties (trade elasticity sigma - 1)",
+        "-",
+        "Head & Mayer (2014): trade elasticity ~4-6 (sigma 5-7)",
+    )
+    trade_cost_per_hour: PerSector = sectors(
+        0.08,
+        0.04,
+        0.02,
+        0.6,
+        "Ad-valorem trade cost per hour of travel time, tau = 1 + c * hours",
+        "1/h",
+        "judgement: heavy goods costly to ship, services nearly non-traded",
+    )
+    china_gdp_2019: float = P(
+        990865.0,
+        "China's GDP in 2019; the rest of China spends it less the cluster's GDP",
+        "100m yuan",
+        "NBS 2019 Statistical Communique (first published; later revised to 986,515)",
+        gt=0,
+    )
+    outside_growth: float = P(
+        0.05,
+        "Growth per year of the rest of China's spending (in its own prices, the numeraire)",
+        "1/yr",
+        "judgement: China's real growth path after 2019",
+        ge=-0.2,
+        le=0.3,
+    )
+    outside_freight_kmh: float = P(
+        60.0,
+        "Freight speed to the rest of China (hours = km to Shanghai / this)",
+        "km/h",
+        "judgement: road and rail freight door to door",
+        gt=1,
+        le=1000,
     )
     talent_share: PerSector = sectors(
         0.15,
         0.25,
         0.55,
         0.40,
-        "Talent (skilled labour) share beta of variable input costs",
+        "Relative talent intensity by sector (scaled per city to the base-year talent wage)",
         "-",
         "assumption from skill intensity by sector (Chinese census wage bills)",
     )
     tfp_growth: PerSector = sectors(
+        0.01,
+        0.015,
         0.025,
-        0.035,
-        0.05,
-        0.035,
-        "Exogenous productivity growth per year",
+        0.01,
+        "Exogenous productivity growth per year (capital deepening and talent add the rest)",
         "1/yr",
-        "assumption: matches ~6% GDP growth of the cluster in 2019 with flat labour",
+        "judgement, to be fitted (calibration issue)",
     )
     heavy_share_of_secondary_low: float = P(
         0.2,
@@ -188,16 +253,12 @@ class ProductionSection(Section):
         gt=0,
         le=1,
     )
-    sector_substitution: float = P(
-        2.0,
-        "Elasticity of substitution sigma between the four sectors' outputs (relative prices)",
-        "-",
-        "Herrendorf, Rogerson & Valentinyi (2013): low between broad sectors; ~2 within industry",
-        gt=0.1,
-        le=50,
+    solver_tolerance: float = P(
+        1e-10, "Largest log gap between demand and supply of any variety at the solution", "-", "numerical",
+        gt=0, le=1e-3,
     )
-    wage_iterations: int = P(
-        80, "Iterations of the wage adjustment (tatonnement) per year", "-", "numerical", ge=1, le=1000
+    solver_iterations: int = P(
+        2000, "Most price iterations of the goods-market solver per year", "-", "numerical", ge=1, le=100000
     )
     pollution_damage: float = P(
         0.0,
@@ -210,6 +271,30 @@ class ProductionSection(Section):
 
 
 class TalentSection(Section):
+    destination_weight: float = P(
+        1.0,
+        "Utility per log job at the work city in the commuting choice (destination size)",
+        "utils",
+        "gravity commuting: flows proportional to destination employment (Ahlfeldt et al. 2015)",
+        ge=0,
+        le=20,
+    )
+    entrant_speed_kmh: float = P(
+        200.0,
+        "Speed of the trip from the coast (Shanghai) for entrants from outside the cluster",
+        "km/h",
+        "judgement: HSR door to door",
+        gt=1,
+        le=1000,
+    )
+    entrant_balance: float = P(
+        1.0,
+        "Base-year talent entries from outside the cluster per departure to the coast",
+        "-",
+        "judgement: the base year is a rest point of talent migration with the rest of China",
+        ge=0,
+        le=10,
+    )
     tertiary_working_share: float = P(
         0.75,
         "Share of the tertiary-educated population that is working-age talent",
@@ -411,26 +496,31 @@ class FirmSection(Section):
         le=5,
     )
     exit_rate: float = P(
-        0.05,
-        "Exit probability per year of a firm with average profitability",
+        0.07,
+        "Target exit rate of the base year: sets the scale of fixed costs (a target, not a rule)",
         "1/yr",
         "Chinese manufacturing exit rates 5-10%/yr (Brandt et al. 2012)",
-        ge=0,
-        le=1,
+        gt=0,
+        lt=1,
     )
-    exit_sensitivity: float = P(
-        1.0, "Sensitivity of exit to log relative profitability", "-", "assumption", ge=0, le=20
-    )
-    birth_rate: float = P(
-        0.05,
-        "Firm births per year per existing firm of the sector",
+    death_rate: float = P(
+        0.02,
+        "Exogenous exit per year whatever the profit (owner retirement, accidents)",
         "1/yr",
-        "matches exit rate for a stationary firm count",
+        "judgement: a floor under the exit rate",
         ge=0,
-        le=1,
+        lt=1,
     )
-    birth_profit_weight: float = P(
-        1.0, "Logit weight of log profit per firm in choosing a birth city", "-", "assumption", ge=0, le=50
+    fixed_cost_sigma: float = P(
+        0.5, "Spread (sd of log) of firm-specific fixed costs", "-", "judgement", ge=0, le=5
+    )
+    entry_elasticity: float = P(
+        2.0,
+        "Elasticity of a city-sector's entry odds to its entrants' expected profit",
+        "-",
+        "judgement; Brandt et al. (2012) entry rates 5-10%/yr are the target at the base year",
+        ge=0,
+        le=50,
     )
     consider_move_rate: float = P(
         0.02,
@@ -494,53 +584,92 @@ class FirmSection(Section):
     )
 
 
+class CapitalSection(Section):
+    depreciation: float = P(
+        0.07, "Depreciation rate of capital", "1/yr", "China estimates 5-10% (Holz 2006; PWT)", ge=0, lt=1
+    )
+    required_return: float = P(
+        0.05,
+        "Real return on capital net of depreciation in the base year (user cost = this + depreciation)",
+        "1/yr",
+        "judgement; gives a capital-output ratio of ~3 (PWT China)",
+        gt=0,
+        lt=1,
+    )
+    savings_rate: float = P(
+        0.42,
+        "Gross investment as a share of the cluster's GDP",
+        "-",
+        "China's gross capital formation ~43% of GDP in 2019 (NBS)",
+        ge=0,
+        lt=1,
+    )
+    inflow_share: float = P(
+        0.0,
+        "Net investment from the rest of China, as a share of the cluster's own investment",
+        "-",
+        "judgement: none in the base case",
+        ge=-0.9,
+        le=2,
+    )
+    return_elasticity: float = P(
+        2.0,
+        "Elasticity of a city-sector's investment share to its gross return relative to the user cost",
+        "-",
+        "judgement",
+        ge=0,
+        le=50,
+    )
+    scrap_share: float = P(
+        0.5,
+        "Share of an exiting firm's capital that is scrapped (the rest stays with its city-sector)",
+        "-",
+        "judgement",
+        ge=0,
+        le=1,
+    )
+
+
 class LandSection(Section):
     construction_share: float = P(
-        0.12,
-        "Construction land capacity as a share of city area",
+        0.233,
+        "Construction land capacity (building quota) as a share of city area",
         "-",
-        "Wuhan plan: 2,000 of 8,000 km2 for building; smaller elsewhere",
+        "seed essay: Wuhan 2,000 of 8,569 km2 for urban construction; applied to every city (estimate)",
         gt=0,
         le=1,
     )
     initial_use: float = P(
-        0.55, "Share of construction land capacity in use in the base year", "-", "assumption", gt=0, lt=1
-    )
-    land_output_elasticity: float = P(
-        0.35,
-        "Elasticity of construction land demand to output",
+        0.41,
+        "Share of the capacity built up in the base year where the region has no built-up area",
         "-",
-        "China 2010-2019: construction land +3%/yr against GDP +7-8%/yr",
-        ge=0,
-        le=2,
-    )
-    land_population_elasticity: float = P(
-        0.3, "Elasticity of construction land demand to population", "-", "assumption", ge=0, le=2
-    )
-    rent_elasticity: float = P(
-        1.0,
-        "Rent index = ((1 - u0 + c) / (1 - u + c)) ** this, u = used share of capacity",
-        "-",
-        "assumption: rents rise steeply as free land runs out",
-        ge=0,
-        le=10,
-    )
-    rent_softening: float = P(
-        0.1,
-        "c in the rent index: bounds the rent index at full use to (1 - u0 + c) / c",
-        "-",
-        "assumption: ~5.5x base-year rent when land is fully used",
+        "Wuhan 2019: 812 km2 built up (city_land.csv) of the 2,000 km2 quota (estimate for others)",
         gt=0,
-        le=10,
+        lt=1,
     )
-    land_cost_share: float = P(
-        0.03,
-        "Share of output a firm spends on land at base-year rents "
-        "(profit margin falls by this times the rent rise)",
+    supply_elasticity: float = P(
+        1.0,
+        "Elasticity of land brought into use to land spending (until the capacity binds)",
         "-",
-        "industrial land costs in Chinese firm surveys, 2-5% of output",
+        "Chinese housing supply elasticities 0.5-5.6 (Chow & Niu 2015; Wang, Chan & Xu 2012); judgement",
+        gt=0,
+        le=20,
+    )
+    production_share: float = P(
+        0.3,
+        "Share of construction land used by firms (industrial, commercial); the rest houses residents",
+        "-",
+        "Chinese urban land standard GB 50137-2011: industrial 15-30%, commercial ~5-10%",
+        gt=0,
+        lt=1,
+    )
+    housing_share: float = P(
+        0.23,
+        "Share of residents' spending on housing (weight of rent in the consumer price index)",
+        "-",
+        "NBS 2019: residence 5,055 of 21,559 yuan consumption per person",
         ge=0,
-        le=0.5,
+        lt=1,
     )
     max_use: float = P(
         1.0, "Construction land cannot exceed this share of capacity", "-", "capacity is binding", gt=0, le=1
@@ -630,6 +759,7 @@ class Config(Section):
     talent: TalentSection = TalentSection()
     population: PopulationSection = PopulationSection()
     firms: FirmSection = FirmSection()
+    capital: CapitalSection = CapitalSection()
     land: LandSection = LandSection()
     environment: EnvironmentSection = EnvironmentSection()
     industry_transfer: IndustryTransferSection = IndustryTransferSection()

@@ -21,10 +21,10 @@ BASE_YEAR = 2019  # links with opened_year blank or <= BASE_YEAR form the base-y
 MODES = ("hsr", "intercity", "rail", "expressway")
 HEAVY_FLAGS = ("low", "medium", "high")
 CITIES, LINKS, RIVERS = "cities.csv", "links.csv", "rivers.csv"
-ECONOMY, ENVIRONMENT = "city_economy.csv", "city_environment.csv"
+ECONOMY, ENVIRONMENT, LAND = "city_economy.csv", "city_environment.csv", "city_land.csv"
 REQUIRED_FILES = (CITIES, LINKS, RIVERS)
 ID_COLUMNS = {CITIES: ("id",), LINKS: ("a", "b"), RIVERS: ("upstream", "downstream"),
-              ECONOMY: ("id",), ENVIRONMENT: ("id",)}  # fmt: skip
+              ECONOMY: ("id",), ENVIRONMENT: ("id",), LAND: ("id",)}  # fmt: skip
 INF = math.inf
 
 # numeric rule: (low, high, low bound exclusive, blank allowed)
@@ -53,6 +53,10 @@ ENV_NUM: dict[str, Rule] = {
     "pm25_2019": NON_NEGATIVE,
     "sewage_treatment_rate": (0, 100, False, True),
     "forest_cover": PERCENT,
+}
+LAND_NUM: dict[str, Rule] = {
+    "built_up_area_km2": (0, INF, True, True),
+    "built_up_year": (1949, 2100, False, True),
 }
 # time_min may be blank: no scheduled passenger service (e.g. the freight-only Haoji railway)
 LINK_NUM: dict[str, Rule] = {
@@ -240,6 +244,16 @@ def _build(
         origin.update({renames.get(c, c): (fname, c) for c in table.columns})
         cities = pd.concat([cities, table.rename(columns=renames)], axis=1)
     cities.index.name = "id"
+    land = frames.get(LAND)
+    if land is not None:  # optional; blank cells stay missing (the model then estimates them)
+        _require(land, ["id", *LAND_NUM], paths[LAND])
+        table = _city_table(land, paths[LAND], ids, LAND_NUM)
+        for c in LAND_NUM:
+            cities[c] = table[c].reindex(cities.index)
+            origin[c] = (LAND, c)
+    else:
+        cities["built_up_area_km2"] = np.nan
+        cities["built_up_year"] = np.nan
     links = _links(frames[LINKS], paths[LINKS], ids)
     rivers = _rivers(frames[RIVERS], paths[RIVERS], ids)
     used = tuple(f for f in paths if frames.get(f) is not None)

@@ -1,16 +1,19 @@
-"""Talent: the table of talent agents and their yearly location choice, computed over arrays.
+"""Talent: the table of talent agents and their location choice (home and work), over arrays.
 
 Each reviewing agent chooses a home city i (or the coast, the outside option) and, given i, a work
 city j within i's commuting zone. Utility is nested:
 
     U(i, j) = amenity_i - housing_w ln rent_i - pollution_w ln PM2.5_i
-              + wage_w ln w_j - commute_cost t_ij - commute_fixed [j != i]   (work part)
+              + wage_w ln w_j + dest_w ln J_j - commute_cost t_ij - commute_fixed [j != i]
+                                                                      (work part)
               - [i != o] (move_cost + time_elast ln(t_oi / 60) + border [prov_i != prov_o])
               - hukou_city [i != h] - hukou_province [prov_i != prov_h]
     U(coast) = c0 + skill_coast_w ln skill
 
 with Gumbel errors, so P(j | i) is a logit over the commuting zone and P(i) a logit over homes with
-the inclusive value of the work part. Agents sharing (origin, hukou, skill bin) share probabilities,
+the inclusive value of the work part. J_j is the number of jobs at j (last year's employment): the
+destination term of gravity commuting models (Ahlfeldt et al. 2015; Monte, Redding &
+Rossi-Hansberg 2018), which makes large employment centres receive commuters from their satellites. Agents sharing (origin, hukou, skill bin) share probabilities,
 so the choice is computed once per class and then sampled for every agent with one uniform draw each.
 """
 
@@ -39,6 +42,7 @@ class ChoiceParams:
     hukou_cost_province: np.ndarray  # (P + 1, P), zero where the provinces match
     skill_coast_weight: float
     commute_discount: np.ndarray | None = None  # (N, N) share of commuting cost waived (circles)
+    destination_weight: float = 0.0  # utility per log job at the work city
 
 
 class TalentTable:
@@ -51,6 +55,7 @@ class TalentTable:
         self.hukou = np.full(capacity, -1, np.int32)
         self.skill = np.zeros(capacity, np.float64)
         self.age = np.zeros(capacity, np.int16)
+        self.uid = np.zeros(capacity, np.uint64)  # stable identity: keys the agent's random streams
 
     @property
     def capacity(self) -> int:
@@ -63,7 +68,7 @@ class TalentTable:
             extra = n - len(free)
             old = self.capacity
             grow = max(extra, old // 4)
-            for name in ("alive", "home", "work", "hukou", "skill", "age"):
+            for name in ("alive", "home", "work", "hukou", "skill", "age", "uid"):
                 arr = getattr(self, name)
                 fill = -1 if name in ("home", "work", "hukou") else 0
                 setattr(self, name, np.concatenate([arr, np.full(grow, fill, arr.dtype)]))
@@ -78,7 +83,13 @@ def skill_bins(skill: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.searchsorted(edges, skill).astype(np.int32)
 
 
-def work_part(log_wage: np.ndarray, invehicle_h: np.ndarray, zone: np.ndarray, p: ChoiceParams):
+def work_part(
+    log_wage: np.ndarray,
+    invehicle_h: np.ndarray,
+    zone: np.ndarray,
+    p: ChoiceParams,
+    log_jobs: np.ndarray | None = None,
+):
     """Inclusive value of the work choice per home and the CDF of work city given home."""
     n = len(log_wage)
     away = ~np.eye(n, dtype=bool)
@@ -86,6 +97,8 @@ def work_part(log_wage: np.ndarray, invehicle_h: np.ndarray, zone: np.ndarray, p
     if p.commute_discount is not None:  # city circles: integrated fares and services
         cost = cost * (1 - p.commute_discount)
     v = p.wage_weight * log_wage[None, :] - cost
+    if log_jobs is not None:
+        v = v + p.destination_weight * log_jobs[None, :]
     v = np.where(zone, v, -np.inf)
     vmax = v.max(axis=1, keepdims=True)
     e = np.exp(v - vmax)

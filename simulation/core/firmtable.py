@@ -1,12 +1,10 @@
-"""Firms: the table of firm agents and their yearly decisions over arrays.
+"""Firms: the table of firm agents (struct of arrays) and the array helpers their decisions use.
 
 A firm's capacity weight q_f = a_f ** (1 / (1 - eta)) sets its share of its city-sector's inputs and
 output (the efficient allocation under span-of-control returns eta); the city-sector's productivity
-rises with the sum of its firms' weights as (sum q) ** (1 - eta). Exit, birth, relocation and coastal
-arrival are decided for all firms at once: exit by a hazard falling with relative profitability,
-births and arrivals by a logit over cities on expected profit, relocation in two stages (a binary
-logit "consider moving", then a multinomial logit over destinations net of moving costs plus
-subsidies, only where free construction land is left).
+rises with the sum of its firms' weights as (sum q) ** (1 - eta). Each firm also carries its own
+fixed cost (in general-labour years of its city) and a stable identity that keys its random
+streams. The decisions themselves live in ``simulation.core.firms``.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 FIELDS_INT = ("city", "sector", "age")
+FIELDS_U64 = ("uid",)
 FIELDS_FLOAT = (
     "logq",
     "abatement",
@@ -24,6 +23,7 @@ FIELDS_FLOAT = (
     "emissions_air",
     "emissions_water",
     "profit",
+    "fixed_cost",
 )
 
 
@@ -37,6 +37,7 @@ class FirmTable:
             setattr(self, f, np.full(capacity, -1 if f != "age" else 0, np.int32))
         for f in FIELDS_FLOAT:
             setattr(self, f, np.zeros(capacity, np.float64))
+        self.uid = np.zeros(capacity, np.uint64)
 
     @property
     def capacity(self) -> int:
@@ -52,7 +53,7 @@ class FirmTable:
             for f in FIELDS_INT:
                 arr = getattr(self, f)
                 setattr(self, f, np.concatenate([arr, np.full(grow, -1 if f != "age" else 0, arr.dtype)]))
-            for f in FIELDS_FLOAT:
+            for f in FIELDS_FLOAT + FIELDS_U64:
                 arr = getattr(self, f)
                 setattr(self, f, np.concatenate([arr, np.zeros(grow, arr.dtype)]))
             free = np.concatenate([free, np.arange(old, old + extra)])

@@ -1,0 +1,178 @@
+"""Production, factor payments and the goods-market equilibrium of one year.
+
+City-sector ik produces its variety with
+
+    Q_ik = A_ik * S_ik * (H_ik^bH_ik  L_ik^bL_ik  K_ik^bK  T_ik^bT)^eta
+
+talent H (efficiency units), general labour L (persons), capital K (100m yuan) and production
+land T (km²); S_ik collects the year's shifters (TFP, local agglomeration, the firm composite,
+lever and damage factors). The exponents sum to one, so eta is the return to the variable inputs
+(Lucas span of control) and 1 - eta is the firms' operating surplus. The talent exponent varies by
+city: it is set at year 0 so that the talent wage per efficiency unit equals the college premium
+times the city's observed average wage, which makes the urban skill premium rise with the wage
+data's ranks. Labour's share of value added eta * (bH + bL) and land's eta * bT are the national
+accounts' figures; capital takes the rest.
+
+Within a city talent, labour and land move between sectors until their value marginal products are
+equal (Cobb-Douglas: each sector gets the factor in proportion to its net revenue times the
+exponent); capital is installed where it is. Prices clear every variety's market under the CES
+trade system of ``simulation.core.trade``, each city spending its revenue on sectors with fixed
+shares (services mostly at home).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.core import trade
+
+YUAN = 1e8  # value tables are in 100m yuan (亿元), wages in yuan
+
+
+@dataclass
+class Shares:
+    """Production exponents: bh, bl (n, K) by city and sector; bk, bt (K,); eta a scalar."""
+
+    bh: np.ndarray
+    bl: np.ndarray
+    bk: np.ndarray
+    bt: np.ndarray
+    eta: float
+
+
+@dataclass
+class Year:
+    """The goods-market equilibrium of one year (value arrays in 100m yuan, (n, K) unless noted)."""
+
+    revenue: np.ndarray  # gross sales
+    value_added: np.ndarray  # sales less ad-valorem costs (abatement, levies)
+    quantity: np.ndarray
+    price: np.ndarray
+    talent: np.ndarray  # efficiency units by sector
+    labour: np.ndarray  # persons by sector
+    land: np.ndarray  # km² by sector
+    wage_talent: np.ndarray  # (n,) yuan per efficiency unit
+    wage_general: np.ndarray  # (n,) yuan per worker
+    capital_return: np.ndarray  # gross return per yuan of capital
+    land_payments: np.ndarray  # (n,)
+    profits: np.ndarray  # operating surplus (1 - eta) x value added
+    price_index: np.ndarray  # (n,) consumer price index of goods (rest of China = 1)
+    residual: float
+    iterations: int
+
+
+def talent_exponents(
+    y0: np.ndarray, h: np.ndarray, wage_target: np.ndarray, base: np.ndarray, eta: float, labour_share: float
+) -> np.ndarray:
+    """bH (n, K) proportional to the sector intensities ``base`` and scaled per city so that the
+    talent wage bill equals ``wage_target`` x ``h`` (capped at 90% of labour's exponent)."""
+    scale = wage_target * h / (YUAN * eta * (base[None, :] * y0).sum(axis=1))
+    return np.minimum(scale[:, None] * base[None, :], 0.9 * labour_share / eta)
+
+
+class Production:
+    """Calibrated technology, demand and trade system; ``solve`` clears one year's markets."""
+
+    def __init__(
+        self,
+        shares: Shares,
+        a_prod: np.ndarray,
+        demand_shares: np.ndarray,
+        shifters: np.ndarray,
+        sigma: np.ndarray,
+        tpow: np.ndarray,
+        revenue0: np.ndarray,
+        tol: float,
+        max_iter: int,
+    ) -> None:
+        self.shares, self.a_prod, self.mu = shares, a_prod, demand_shares
+        self.demand_shifters, self.sigma, self.tpow = shifters, sigma, tpow
+        self.tol, self.max_iter = tol, max_iter
+        self.log_p = np.zeros_like(a_prod)
+        self.last_revenue = revenue0.copy()  # warm start: spending from last year's sales
+
+    @staticmethod
+    def technology(y0, h, labour, capital, land, shares: Shares) -> np.ndarray:
+        """A_ik such that the base-year factors produce the base-year output at price 1."""
+        alloc = _allocate(y0, h, labour, land, shares)
+        x = _composite(alloc[0], alloc[1], capital, alloc[2], shares)
+        return np.divide(y0, x, out=np.zeros_like(y0), where=x > 0)
+
+    def set_trade_costs(self, tpow: np.ndarray) -> None:
+        self.tpow = tpow
+
+    def solve(self, shifter, h, labour, capital, land, cost_share, outside_spending) -> Year:
+        """Prices that clear every variety's market, given this year's factors and shifters.
+
+        ``cost_share`` (n, K) is the ad-valorem share of sales spent on abatement or levies;
+        ``outside_spending`` (K,) is the rest of China's spending on each sector.
+        """
+        sh, sig = self.shares, self.sigma
+        n, k = shifter.shape
+        big_a = self.a_prod * shifter
+        keep = 1.0 - cost_share
+        lp = self.log_p.copy()
+        e = np.empty((k, n + 1))
+        e[:, n] = outside_spending
+        x = np.empty((k, n + 1))
+        x[:, n] = self.demand_shifters[:, n]
+        rev = self.last_revenue
+        resid, it = np.inf, 0
+        for it in range(1, self.max_iter + 1):  # noqa: B007 - the count is reported
+            p = np.exp(lp)
+            x[:, :n] = self.demand_shifters[:, :n] * (p ** (1.0 - sig)[None, :]).T
+            e[:, :n] = (self.mu * rev.sum(axis=1, keepdims=True)).T
+            r, _ = trade.revenues(x, self.tpow, e)
+            rev = r[:, :n].T
+            hk, lk, tk = _allocate(rev * keep, h, labour, land, sh)
+            q = big_a * _composite(hk, lk, capital, tk, sh)
+            gap = np.log(np.maximum(rev, 1e-300) / np.maximum(p * q, 1e-300))
+            gap = np.where(q > 0, gap, 0.0)
+            resid = float(np.max(np.abs(gap)))
+            if resid < self.tol:
+                break
+            lp = lp + gap / sig[None, :]
+        self.log_p = lp
+        self.last_revenue = rev
+        va = rev * keep
+        eta = sh.eta
+        hsum, lsum = np.maximum(h, 1e-12), np.maximum(labour, 1e-12)
+        cap = np.maximum(capital, 1e-12)
+        goods = trade.price_index(x, self.tpow, sig)[:, :n].T  # (n, K)
+        return Year(
+            revenue=rev,
+            value_added=va,
+            quantity=q,
+            price=np.exp(lp),
+            talent=hk,
+            labour=lk,
+            land=tk,
+            wage_talent=YUAN * eta * (sh.bh * va).sum(axis=1) / hsum,
+            wage_general=YUAN * eta * (sh.bl * va).sum(axis=1) / lsum,
+            capital_return=np.where(capital > 0, eta * sh.bk[None, :] * va / cap, 0.0),
+            land_payments=eta * (sh.bt[None, :] * va).sum(axis=1),
+            profits=(1 - eta) * va,
+            price_index=np.exp((self.mu * np.log(goods)).sum(axis=1)),
+            residual=resid,
+            iterations=it,
+        )
+
+
+def _allocate(net_revenue, h, labour, land, sh: Shares):
+    """Mobile factors split over a city's sectors in proportion to exponent x net revenue."""
+    out = []
+    for total, b in ((h, sh.bh), (labour, sh.bl), (land, sh.bt[None, :])):
+        w = b * net_revenue
+        s = w.sum(axis=1, keepdims=True)
+        out.append(total[:, None] * np.divide(w, s, out=np.zeros_like(w), where=s > 0))
+    return out
+
+
+def _composite(hk, lk, kk, tk, sh: Shares) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        logx = (
+            sh.bh * np.log(hk) + sh.bl * np.log(lk) + sh.bk[None, :] * np.log(kk) + sh.bt[None, :] * np.log(tk)
+        )
+    return np.exp(sh.eta * np.where(np.isfinite(logx), logx, -np.inf))
