@@ -140,7 +140,7 @@ class ProductionSection(Section):
         0.5,
         "Labour's share of value added (talent and general labour together)",
         "-",
-        "China's income-approach provincial accounts ~0.47-0.52 in 2015-2019 (Bai & Qian 2010 for the method)",
+        "China's income-approach provincial accounts ~0.47-0.52 in 2015-2019 (method: Bai & Qian 2010)",
         gt=0.1,
         lt=0.85,
     )

@@ -178,7 +178,8 @@ class MiddleYangtzeModel(mesa.Model):
         self.talent_agents: dict = {}
         self.firm_agents: dict = {}
         self.city_agents = [
-            CityAgent(self, i, cid, p) for i, (cid, p) in enumerate(zip(self.city_ids, c.province, strict=True))
+            CityAgent(self, i, cid, p)
+            for i, (cid, p) in enumerate(zip(self.city_ids, c.province, strict=True))
         ]
         self.recorder = records.Recorder()
         self.year_counts: dict[str, float] = {}
@@ -283,6 +284,7 @@ class MiddleYangtzeModel(mesa.Model):
             "coastal_inflow_factor": 1.0,
             "land_cap_factor": np.ones(n),
             "abatement_extra": np.zeros(n),  # extra water abatement share (eco compensation)
+            "trade_cost_factor": None,  # (N + 1) x (N + 1) multiplier of trade hours (last: rest of China)
         }
 
     def graduate_hukou(self, uni, u_kind, u_same, u_any) -> np.ndarray:
@@ -295,9 +297,9 @@ class MiddleYangtzeModel(mesa.Model):
             sel = np.flatnonzero(self.prov[uni] == p)
             same[sel] = members[cal.pick_by_weight(self.pop0[members], u_same[sel])]
         local = tc.graduate_outside_share + tc.graduate_local_share
-        return np.where(u_kind < tc.graduate_outside_share, n, np.where(u_kind < local, same, anywhere)).astype(
-            np.int32
-        )
+        return np.where(
+            u_kind < tc.graduate_outside_share, n, np.where(u_kind < local, same, anywhere)
+        ).astype(np.int32)
 
     def land_full(self) -> np.ndarray:
         cap = self.land.capacity * self.mods["land_cap_factor"] * self.config.land.max_use
@@ -312,20 +314,31 @@ class MiddleYangtzeModel(mesa.Model):
     def _produce(self) -> None:
         cfg, n, f = self.config, self.n, self.firms
         q = f.capacity_sums(n, N_SECTORS)
-        z = np.divide(q, self.q0, out=np.zeros_like(q), where=self.q0 > 0) ** (1 - cfg.production.span_of_control)
+        z = np.divide(q, self.q0, out=np.zeros_like(q), where=self.q0 > 0) ** (
+            1 - cfg.production.span_of_control
+        )
         labour = cfg.production.employment_rate * self.city.general
         jobs = labour + self._talent_persons_by_work()
         gamma = np.array(cfg.production.agglomeration.as_tuple())
         agg = (jobs / self.jobs0)[:, None] ** gamma[None, :]
         damage = 1.0
         if cfg.production.pollution_damage > 0 and hasattr(self, "env"):
-            damage = np.exp(-cfg.production.pollution_damage * np.log(self.city.pm25 / self.env.pm25_0))[:, None]
+            damage = np.exp(-cfg.production.pollution_damage * np.log(self.city.pm25 / self.env.pm25_0))[
+                :, None
+            ]
         shifter = z * agg * self.tfp[None, :] * damage * self.mods["talent_pool_tfp"][:, None]
         years = self.year - self.config.run.start_year
         outside = self.outside_spending0 * (1 + cfg.production.outside_growth) ** years
         h_eff = self._talent_efficiency_by_work()
-        res = self.production.solve(shifter, h_eff, labour, self.capital.stock, self.land.production_land(),
-                                    self.mods["cost_share"], outside)
+        res = self.production.solve(
+            shifter,
+            h_eff,
+            labour,
+            self.capital.stock,
+            self.land.production_land(),
+            self.mods["cost_share"],
+            outside,
+        )
         self.year_result = res
         self.output = res.value_added
         self.city.gdp = res.value_added.sum(axis=1)
@@ -339,10 +352,14 @@ class MiddleYangtzeModel(mesa.Model):
         cs = f.city[live] * N_SECTORS + f.sector[live]
         share = np.exp(f.logq[live]) / np.maximum(q.ravel()[cs], 1e-300)
         f.output[live] = res.value_added.ravel()[cs] * share
-        f.employment[live] = (res.labour + res.talent / np.maximum(h_eff, 1e-12)[:, None]
-                              * self._talent_persons_by_work()[:, None]).ravel()[cs] * share
+        f.employment[live] = (
+            res.labour
+            + res.talent / np.maximum(h_eff, 1e-12)[:, None] * self._talent_persons_by_work()[:, None]
+        ).ravel()[cs] * share
         margin = res.profits.ravel()[cs] * share
-        f.profit[live] = margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8 - f.abatement_cost[live]
+        f.profit[live] = (
+            margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8 - f.abatement_cost[live]
+        )
 
     def _resident_income(self, res) -> np.ndarray:
         """Income of residents (yuan): value added less talent pay at work plus talent pay at home."""
@@ -383,6 +400,8 @@ class MiddleYangtzeModel(mesa.Model):
             self._update_trade_costs()
         for p in self.policies:
             p.on_year(self)
+        if self.mods["trade_cost_factor"] is not None or self._trade_factor_on:
+            self._update_trade_costs()
         cfg = self.config
         self.tfp = self.tfp * (1 + np.array(cfg.production.tfp_growth.as_tuple()))
         self.intensity_air = self.intensity_air * (1 - cfg.environment.tech_progress)
@@ -412,8 +431,13 @@ class MiddleYangtzeModel(mesa.Model):
         if self.year >= cfg.run.end_year:
             self.running = False
 
+    _trade_factor_on = False
+
     def _update_trade_costs(self) -> None:
-        tau = trade.trade_costs(cal.trade_hours(self), self.trade_per_hour)
+        factor = self.mods["trade_cost_factor"]
+        self._trade_factor_on = factor is not None
+        hours = cal.trade_hours(self) * (1.0 if factor is None else factor)
+        tau = trade.trade_costs(hours, self.trade_per_hour)
         self.production.set_trade_costs(trade.cost_powers(tau, self.production.sigma))
 
     # ------------------------------------------------------------------ agents and bookkeeping
@@ -448,8 +472,16 @@ class MiddleYangtzeModel(mesa.Model):
     def remove_firms(self, slots: np.ndarray) -> None:
         f = self.firms
         f.alive[slots] = False
-        for name in ("output", "employment", "emissions_air", "emissions_water", "profit", "abatement",
-                     "abatement_water", "abatement_cost"):
+        for name in (
+            "output",
+            "employment",
+            "emissions_air",
+            "emissions_water",
+            "profit",
+            "abatement",
+            "abatement_water",
+            "abatement_cost",
+        ):
             getattr(f, name)[slots] = 0.0
         for s in slots.tolist():
             self.firm_agents.pop(s).remove()

@@ -432,17 +432,19 @@ def synthetic_region(
     rivers = pd.DataFrame(flow, columns=["upstream", "downstream"])
     rivers["river"] = ["main stem" if d == ids[outlet] else "tributary" for d in rivers.downstream]
     rivers["note"] = f"synthetic drainage tree to outlet {ids[outlet]}"
-    frames = dict(zip(ID_COLUMNS, (cities, links, rivers, economy, environment), strict=True))
+    frames = dict(zip(ID_COLUMNS, (cities, links, rivers, economy, environment, None), strict=True))
     return _build(name, frames, {f: f"{name}/{f}" for f in frames})
 
 
 def region_to_folder(region: Region, folder: Path) -> None:
-    """Write the five CSVs of ``region`` into ``folder`` so that load_region can read it back."""
+    """Write the CSVs of ``region`` into ``folder`` so that load_region can read it back."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model = dict.fromkeys([*ECON_NUM, "heavy_industry_flag"], ECONOMY)
     model.update(dict.fromkeys(ENV_NUM, ENVIRONMENT))
-    for fname in (CITIES, ECONOMY, ENVIRONMENT):
+    model.update(dict.fromkeys(LAND_NUM, LAND))
+    files = (CITIES, ECONOMY, ENVIRONMENT) + ((LAND,) if LAND in region.file_names else ())
+    for fname in files:
         cols = {c: region.column_files.get(c, (model.get(c, CITIES), c)) for c in region.cities}
         keep = {c: orig for c, (f, orig) in cols.items() if f == fname}
         table = region.cities[list(keep)].rename(columns=keep).reset_index()

@@ -116,16 +116,23 @@ def test_binding_cap_holds_emissions_at_the_cap_with_a_positive_price():
 
 def test_red_lines_stop_construction_land_growth_where_they_apply():
     # a line tighter than what is built freezes building; a looser one caps it at the line
-    sets = ["red_lines.enabled=true", "red_lines.protected_share={wuhan=0.5, yueyang=0.4}"]
+    sets = ["red_lines.enabled=true", "red_lines.protected_share={wuhan=0.65, yueyang=0.55}"]
     base, scen = run(None, 1, years=8), run(None, 1, years=8, extra=sets)
     land_b = base.tables()["cities"].pivot(index="year", columns="city", values="land_used_km2")
     land_s = scen.tables()["cities"].pivot(index="year", columns="city", values="land_used_km2")
     cap = scen.city.land_cap[[scen.city_index["wuhan"], scen.city_index["yueyang"]]]
     assert land_b.loc[2027, "wuhan"] > land_b.loc[2021, "wuhan"]  # grows without the line
     assert (land_s.loc[2021:, "wuhan"] <= land_s.loc[2020, "wuhan"] * (1 + 1e-12)).all()  # frozen
-    assert land_b.loc[2027, "yueyang"] > 0.6 * cap[1]  # the unconstrained path crosses the line
-    assert land_s.loc[2021:, "yueyang"].max() <= 0.6 * cap[1] * (1 + 1e-12)  # capped at the line
+    assert land_b.loc[2027, "yueyang"] > 0.45 * cap[1]  # the unconstrained path crosses the line
+    assert land_s.loc[2021:, "yueyang"].max() <= 0.45 * cap[1] * (1 + 1e-12)  # capped at the line
     assert land_s.loc[2027, "xiangyang"] > land_s.loc[2021, "xiangyang"]  # no line: still grows
+    # the rent moves only where and when the line binds: Yueyang's first year is below its line
+    rent_b = base.tables()["cities"].pivot(index="year", columns="city", values="rent_index")
+    rent_s = scen.tables()["cities"].pivot(index="year", columns="city", values="rent_index")
+    assert land_b.loc[2021, "yueyang"] < 0.45 * cap[1]
+    # (general-equilibrium spillovers from Wuhan move it a little, not the capacity cut)
+    assert rent_s.loc[2021, "yueyang"] == pytest.approx(rent_b.loc[2021, "yueyang"], rel=0.01)
+    assert rent_s.loc[2027, "wuhan"] > rent_b.loc[2027, "wuhan"]  # frozen land: dearer
 
 
 @pytest.mark.parametrize(

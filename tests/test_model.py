@@ -41,11 +41,16 @@ def _check_invariants(m: MiddleYangtzeModel) -> None:
         assert (tables["cities"][col] >= 0).all(), col
     assert (tables["flows"]["count"] > 0).all()
     model = tables["model"]
-    # talent accounted for: stock(t+1) = stock(t) + entries - exits, in agents
+    # talent accounted for: stock(t+1) = stock(t) + entries - exits (counts in persons)
     stock = model.talent_agents.to_numpy()
     entries = model.talent_entries.to_numpy()[1:]
     exits = model.talent_exits.to_numpy()[1:]
-    np.testing.assert_array_equal(stock[1:], stock[:-1] + entries - exits)
+    np.testing.assert_allclose(stock[1:] * m.talent_per_agent,
+                               stock[:-1] * m.talent_per_agent + entries - exits, rtol=1e-12)
+    # population: P(t) = P(t-1) + natural increase + migration in - migration out, every year
+    pop = model.population.to_numpy()
+    change = (model.natural_increase + model.migration_in - model.migration_out).to_numpy()[1:]
+    np.testing.assert_allclose(pop[1:], pop[:-1] + change, rtol=1e-12)
     # the Mesa agent sets hold exactly the living agents
     assert len(m.agents_by_type[TalentAgent]) == int(m.talent.alive.sum()) == stock[-1]
     assert len(m.agents_by_type[FirmAgent]) == int(m.firms.alive.sum())

@@ -91,7 +91,7 @@ def test_builtin_cities(builtin: Region) -> None:
     assert builtin.cities.sewage_treatment_rate.isna().sum() == 30
     assert builtin.notes == ()
     assert set(builtin.files()) == {
-        "cities.csv", "links.csv", "rivers.csv", "city_economy.csv", "city_environment.csv"
+        "cities.csv", "links.csv", "rivers.csv", "city_economy.csv", "city_environment.csv", "city_land.csv"
     }  # fmt: skip
     assert all(p.is_file() for p in builtin.files().values())
 
@@ -127,6 +127,7 @@ def test_load_by_path_equals_by_name(builtin: Region) -> None:
 def test_optional_files_missing_get_defaults(folder: Path) -> None:
     (folder / "city_economy.csv").unlink()
     (folder / "city_environment.csv").unlink()
+    (folder / "city_land.csv").unlink()
     region = load_region(folder)
     assert set(CITY_COLUMNS) <= set(region.cities.columns)
     wuhan = region.cities.loc["wuhan"]

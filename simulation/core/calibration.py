@@ -160,13 +160,22 @@ def production(m: MiddleYangtzeModel, h_work: np.ndarray, labour: np.ndarray) ->
     if bk <= 0:
         from simulation.params import ConfigError
 
-        raise ConfigError("<config>", "production.labour_share",
-                          "labour and land shares leave no room for capital (allowed: sum < span_of_control)")
+        raise ConfigError(
+            "<config>",
+            "production.labour_share",
+            "labour and land shares leave no room for capital (allowed: sum < span_of_control)",
+        )
     shares = Shares(bh=bh, bl=bl, bk=np.full(K, bk), bt=bt, eta=eta)
     user_cost = m.config.capital.depreciation + m.config.capital.required_return
-    m.capital = Capital(Capital.base_year(y0, eta, shares.bk, user_cost), m.config.capital.depreciation,
-                        m.config.capital.savings_rate, m.config.capital.inflow_share,
-                        m.config.capital.return_elasticity, user_cost, m.config.capital.scrap_share)
+    m.capital = Capital(
+        Capital.base_year(y0, eta, shares.bk, user_cost),
+        m.config.capital.depreciation,
+        m.config.capital.savings_rate,
+        m.config.capital.inflow_share,
+        m.config.capital.return_elasticity,
+        user_cost,
+        m.config.capital.scrap_share,
+    )
     a_prod = Production.technology(y0, h_work, labour, m.capital.stock, m.land.production_land(), shares)
     gdp0 = y0.sum(axis=1)
     mu = np.empty((n, K))
@@ -183,7 +192,9 @@ def production(m: MiddleYangtzeModel, h_work: np.ndarray, labour: np.ndarray) ->
     m.trade_per_hour = np.array(pc.trade_cost_per_hour.as_tuple())
     tpow = trade.cost_powers(trade.trade_costs(trade_hours(m), m.trade_per_hour), sigma)
     shifters = trade.invert_shifters(y0.T, e0, tpow)
-    return Production(shares, a_prod, mu, shifters, sigma, tpow, y0, pc.solver_tolerance, pc.solver_iterations)
+    return Production(
+        shares, a_prod, mu, shifters, sigma, tpow, y0, pc.solver_tolerance, pc.solver_iterations
+    )
 
 
 def initial_work(m: MiddleYangtzeModel) -> None:

@@ -15,8 +15,16 @@ import numpy as np
 
 
 class Capital:
-    def __init__(self, stock: np.ndarray, depreciation: float, savings_rate: float,
-                 inflow_share: float, elasticity: float, user_cost: float, scrap_share: float) -> None:
+    def __init__(
+        self,
+        stock: np.ndarray,
+        depreciation: float,
+        savings_rate: float,
+        inflow_share: float,
+        elasticity: float,
+        user_cost: float,
+        scrap_share: float,
+    ) -> None:
         self.stock = stock.astype(float).copy()
         self.depreciation, self.savings_rate = depreciation, savings_rate
         self.inflow_share, self.elasticity = inflow_share, elasticity

@@ -13,8 +13,9 @@ city j within i's commuting zone. Utility is nested:
 with Gumbel errors, so P(j | i) is a logit over the commuting zone and P(i) a logit over homes with
 the inclusive value of the work part. J_j is the number of jobs at j (last year's employment): the
 destination term of gravity commuting models (Ahlfeldt et al. 2015; Monte, Redding &
-Rossi-Hansberg 2018), which makes large employment centres receive commuters from their satellites. Agents sharing (origin, hukou, skill bin) share probabilities,
-so the choice is computed once per class and then sampled for every agent with one uniform draw each.
+Rossi-Hansberg 2018), which makes large employment centres receive commuters from their
+satellites. Agents sharing (origin, hukou, skill bin) share probabilities, so the choice is computed
+once per class and then sampled for every agent with one uniform draw each.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
-from simulation.core.firmtable import logistic, logit, softmax
+from simulation.core.firmtable import logistic, logit
 from simulation.core.streams import stable_ids
 
 if TYPE_CHECKING:
@@ -29,13 +29,14 @@ HEAVY, MANUF, HIGHTECH, SERVICES = range(4)
 KIND_INITIAL, KIND_ENTRANT, KIND_COASTAL = 11, 12, 13
 
 
-def pick(probs: np.ndarray, rows: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Column chosen by each entry (row ``rows``) of a row-stochastic matrix, given its uniform."""
+def gumbel_pick(u: np.ndarray, rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Logit choice by Gumbel-max: option argmax_j u[row, j] + e_j with e_j = -log(-log U_j) from each
+    chooser's own uniforms (one per option). Same choice probabilities as the logit of ``u``; with
+    per-agent keyed uniforms a change in one option's utility only moves choosers to or from that
+    option, which keeps paired (common-random-number) comparisons tight."""
     if len(rows) == 0:
         return np.zeros(0, np.int32)
-    cdf = np.cumsum(probs, axis=1)
-    cdf[:, -1] = 1.0
-    return np.minimum((u[:, None] >= cdf[rows]).sum(axis=1), probs.shape[1] - 1).astype(np.int32)
+    return np.argmax(u[rows] - np.log(-np.log(uniforms)), axis=1).astype(np.int32)
 
 
 class FirmStage:
@@ -134,7 +135,9 @@ class FirmStage:
         sec, city = f.sector[live], f.city[live]
         q = m.firms.capacity_sums(m.n, 4)
         margin = self.margins(m)
-        profit = margin[city, sec] * np.exp(f.logq[live]) - f.fixed_cost[live] * m.city.wage_general[city] / 1e8
+        profit = (
+            margin[city, sec] * np.exp(f.logq[live]) - f.fixed_cost[live] * m.city.wage_general[city] / 1e8
+        )
         f.profit[live] = profit
         dead = m.streams.uniform("firm.death", m.year, f.uid[live]) < fc.death_rate
         out = (profit < 0) | dead
@@ -154,9 +157,9 @@ class FirmStage:
             if self.pool[k] == 0:
                 continue
             ids = stable_ids(KIND_ENTRANT, m.year, k, np.arange(self.pool[k]))
-            opts = np.r_[u[:, k], 0.0]  # last option: stay out
-            probs = softmax(opts[None, :], axis=1)
-            choice = pick(probs, np.zeros(len(ids), np.int64), m.streams.uniform("firm.entry", m.year, ids))
+            opts = np.r_[u[:, k], 0.0][None, :]  # last option: stay out
+            draws = m.streams.uniforms("firm.entry", m.year, ids, n + 1)
+            choice = gumbel_pick(opts, np.zeros(len(ids), np.int64), draws)
             inside = choice < n
             dest.append(choice[inside])
             sec.append(np.full(int(inside.sum()), k))
@@ -173,7 +176,7 @@ class FirmStage:
         if n_in == 0:
             return
         ids = stable_ids(KIND_COASTAL, m.year, np.arange(n_in))
-        uu = m.streams.uniforms("firm.coastal", m.year, ids, 2)
+        uu = m.streams.uniforms("firm.coastal", m.year, ids, 1 + n)
         sec_in = np.where(uu[:, 0] < fc.coastal_inflow_heavy_share, HEAVY, MANUF)
         v = self.location_values(m)
         u = (
@@ -181,12 +184,14 @@ class FirmStage:
             - fc.coast_distance_weight * (m.coast_km / 100.0)[:, None]
             + m.mods["firm_subsidy"][:, [HEAVY, MANUF]]
         ).T
-        dest = pick(softmax(u, axis=1), (sec_in == MANUF).astype(int), uu[:, 1])
+        dest = gumbel_pick(u, (sec_in == MANUF).astype(int), uu[:, 1:])
         slots = m.add_firms(dest, sec_in, ids, kind="coastal")
         # each arrival brings the capital of a typical firm of its size in its sector
         k_per_q = m.capital.stock.sum(axis=0) / np.maximum(m.firms.capacity_sums(n, 4).sum(axis=0), 1e-300)
         m.capital.arrive(dest, sec_in, k_per_q[sec_in] * np.exp(m.firms.logq[slots]))
-        m.log_flow_pairs("relocation", np.zeros(len(dest), int), dest, ["coast"], m.city_ids, m.firms_per_agent)
+        m.log_flow_pairs(
+            "relocation", np.zeros(len(dest), int), dest, ["coast"], m.city_ids, m.firms_per_agent
+        )
 
     def _relocate(self, m: MiddleYangtzeModel) -> None:
         fc, f, n = self.cfg, m.firms, m.n
@@ -199,8 +204,8 @@ class FirmStage:
             - fc.consider_age_per_decade * f.age[live] / 10.0
             + m.mods["firm_push"][city, sec]
         )
-        uu = m.streams.uniforms("firm.relocate", m.year, f.uid[live], 2)
-        movers = np.flatnonzero(uu[:, 0] < logistic(x))
+        consider = m.streams.uniform("firm.relocate", m.year, f.uid[live])
+        movers = np.flatnonzero(consider < logistic(x))
         moved = 0
         if len(movers):
             v = self.location_values(m)
@@ -217,7 +222,8 @@ class FirmStage:
             stay = u[rows, go]  # staying needs no new land; pushed firms value staying less
             u[rows, go] = np.where(np.isfinite(stay), stay, fc.relocation_profit_weight * np.log(1e-300))
             u[rows, go] -= m.mods["firm_push"][go, gk]
-            dest = pick(softmax(u, axis=1), inv, uu[movers, 1])
+            draws = m.streams.uniforms("firm.destination", m.year, f.uid[live][movers], n)
+            dest = gumbel_pick(u, inv, draws)
             change = dest != o
             if change.any():
                 slots = live[movers][change]
@@ -226,6 +232,7 @@ class FirmStage:
                 m.capital.move(o[change], dest[change], k[change], share)
                 f.city[slots] = dest[change]
                 moved = int(change.sum())
-                m.log_flow_pairs("relocation", o[change], dest[change], m.city_ids, m.city_ids,
-                                 m.firms_per_agent)
+                m.log_flow_pairs(
+                    "relocation", o[change], dest[change], m.city_ids, m.city_ids, m.firms_per_agent
+                )
         m.count("relocations", moved * m.firms_per_agent)

@@ -16,8 +16,9 @@ import numpy as np
 
 
 class Land:
-    def __init__(self, capacity: np.ndarray, used0: np.ndarray, elasticity: np.ndarray,
-                 production_share: float) -> None:
+    def __init__(
+        self, capacity: np.ndarray, used0: np.ndarray, elasticity: np.ndarray, production_share: float
+    ) -> None:
         self.capacity = capacity.astype(float).copy()
         self.used0 = used0.astype(float).copy()
         self.used = self.used0.copy()
@@ -36,8 +37,9 @@ class Land:
             self.spending0 = spending.copy()
         e = self.elasticity
         want = self.used0 * (spending / self.spending0) ** (e / (1.0 + e))
-        self.used = np.minimum(np.maximum(want, np.minimum(self.used, self.capacity * cap_factor)),
-                               self.capacity * cap_factor)
+        self.used = np.minimum(
+            np.maximum(want, np.minimum(self.used, self.capacity * cap_factor)), self.capacity * cap_factor
+        )
 
     def clear(self, spending: np.ndarray) -> None:
         """Rent index (1 in the base year) from this year's land spending and land in use."""

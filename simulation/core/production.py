@@ -103,6 +103,10 @@ class Production:
     def set_trade_costs(self, tpow: np.ndarray) -> None:
         self.tpow = tpow
 
+    def flows(self) -> np.ndarray:
+        """Last solution's bilateral sales X_ijk (K, R, R) in 100m yuan, origin x destination."""
+        return trade.flows(self.last_x, self.tpow, self.last_e)
+
     def solve(self, shifter, h, labour, capital, land, cost_share, outside_spending) -> Year:
         """Prices that clear every variety's market, given this year's factors and shifters.
 
@@ -136,6 +140,7 @@ class Production:
             lp = lp + gap / sig[None, :]
         self.log_p = lp
         self.last_revenue = rev
+        self.last_x, self.last_e = x.copy(), e.copy()
         va = rev * keep
         eta = sh.eta
         hsum, lsum = np.maximum(h, 1e-12), np.maximum(labour, 1e-12)
@@ -173,6 +178,9 @@ def _allocate(net_revenue, h, labour, land, sh: Shares):
 def _composite(hk, lk, kk, tk, sh: Shares) -> np.ndarray:
     with np.errstate(divide="ignore"):
         logx = (
-            sh.bh * np.log(hk) + sh.bl * np.log(lk) + sh.bk[None, :] * np.log(kk) + sh.bt[None, :] * np.log(tk)
+            sh.bh * np.log(hk)
+            + sh.bl * np.log(lk)
+            + sh.bk[None, :] * np.log(kk)
+            + sh.bt[None, :] * np.log(tk)
         )
     return np.exp(sh.eta * np.where(np.isfinite(logx), logx, -np.inf))

@@ -67,7 +67,7 @@ class Recorder:
         self.rows_model.append(self._model_row(m, rows, res, len(live)))
 
     def _city_row(self, m, resident, out_c, in_c) -> dict[str, np.ndarray]:
-        n, res = m.n, m.year_result
+        n = m.n
         fcounts = m.firms.counts(n, 4) * m.firms_per_agent
         pop = m.city.population
         real_pc = m.city.income / m.city.price_index / pop
@@ -139,8 +139,9 @@ class Recorder:
             "capital": float(rows["capital"].sum()),
             "investment": float(rows["investment"].sum()),
             "labour_share": float((rows["labour_share"] * m.city.gdp).sum() / gdp),
-            "capital_share": float((m.production.shares.bk[None, :] * res.value_added).sum() * m.production.shares.eta
-                                   / gdp),
+            "capital_share": float(
+                (m.production.shares.bk[None, :] * res.value_added).sum() * m.production.shares.eta / gdp
+            ),
             "land_share": float(res.land_payments.sum() / gdp),
             "profit_share": float(res.profits.sum() / gdp),
             "talent_agents": n_talent_agents,

@@ -60,8 +60,16 @@ class TalentStage:
             base = base + extra
         o, h, sb = ch.decode(classes, n + 1)
         u = ch.home_utilities(
-            o, h, m.bin_logskill[sb], base=base, prov=m.prov, hours=m.transport.times / 60.0,
-            p=m.choice_params(), coast_const=m.coast_const, outside_hukou=n, stay_bonus=stay_bonus,
+            o,
+            h,
+            m.bin_logskill[sb],
+            base=base,
+            prov=m.prov,
+            hours=m.transport.times / 60.0,
+            p=m.choice_params(),
+            coast_const=m.coast_const,
+            outside_hukou=n,
+            stay_bonus=stay_bonus,
         )
         return ch.softmax_rows(u), inv, classes
 
@@ -106,7 +114,9 @@ class TalentStage:
             u[:, :n] += (base0 + amen)[None, :]
             u[:, n] += const
             arrivals = weights @ ch.softmax_rows(u)
-            step = np.where(target > 0, np.log(np.maximum(target, 1e-300) / np.maximum(arrivals[:n], 1e-300)), 0)
+            step = np.where(
+                target > 0, np.log(np.maximum(target, 1e-300) / np.maximum(arrivals[:n], 1e-300)), 0
+            )
             amen += step
             share = arrivals[n] / weights.sum()
             if q > 0:
@@ -203,7 +213,9 @@ class TalentStage:
         hukou = m.graduate_hukou(uni, uu[:, 0], uu[:, 1], uu[:, 2])
         skill = self.skill_draw(m, "grad.skill", uid)
         age = (22 + np.floor(uu[:, 3] * 3)).astype(np.int16)
-        probs, inv, _ = self.class_probs(m, uni, hukou, skill, tc.graduate_stay_weight, m.mods["graduate_bonus"])
+        probs, inv, _ = self.class_probs(
+            m, uni, hukou, skill, tc.graduate_stay_weight, m.mods["graduate_bonus"]
+        )
         cdf = np.cumsum(probs, axis=1)
         cdf[:, -1] = 1.0
         dest = ch.sample_rows(cdf, inv, uu[:, 4])

@@ -423,7 +423,7 @@ class Session:
             return
         if self.dirty:
             return
-        row = self.scen.rows_model[-1]
+        row = self.scen.recorder.rows_model[-1]
         year = int(row["year"])
         if year in r.checked or r.mismatch is not None:
             return
@@ -460,14 +460,15 @@ class Session:
                     True,
                     False,
                 )
-            k = min(len(scen.rows_model), len(base.rows_model), len(scen.rows_cities), len(base.rows_cities))
-            rows_s, rows_b = scen.rows_model[:k], base.rows_model[:k]
+            rs, rb = scen.recorder, base.recorder
+            k = min(len(rs.rows_model), len(rb.rows_model), len(rs.rows_cities), len(rb.rows_cities))
+            rows_s, rows_b = scen.recorder.rows_model[:k], base.recorder.rows_model[:k]
             years = [int(r["year"]) for r in rows_s]
             series = {
                 m: ([float(r[m]) * f for r in rows_s], [float(r[m]) * f for r in rows_b])
                 for m, f in METRICS.items()
             }
-            cs, cb = scen.rows_cities[k - 1], base.rows_cities[k - 1]
+            cs, cb = scen.recorder.rows_cities[k - 1], base.recorder.rows_cities[k - 1]
             year = years[-1]
             cols = ["gdp", "talent", "air_quality", "water_quality", "emissions_air", "population"]
             cities = pd.DataFrame(
