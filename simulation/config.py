@@ -271,6 +271,14 @@ class ProductionSection(Section):
 
 
 class TalentSection(Section):
+    commute_elasticity: float = P(
+        5.0,
+        "Wage elasticity eps of the work-city choice given the home city (commuting gravity)",
+        "-",
+        "Ahlfeldt et al. (2015) 6.8; Monte, Redding & Rossi-Hansberg (2018) ~4.4; design brief 4-7",
+        ge=0,
+        le=50,
+    )
     destination_weight: float = P(
         1.0,
         "Utility per log job at the work city in the commuting choice (destination size)",
@@ -652,6 +660,15 @@ class LandSection(Section):
         "Elasticity of land brought into use to land spending (until the capacity binds)",
         "-",
         "Chinese housing supply elasticities 0.5-5.6 (Chow & Niu 2015; Wang, Chan & Xu 2012); judgement",
+        gt=0,
+        le=20,
+    )
+    capital_supply_elasticity: float = P(
+        0.3,
+        "Land supply elasticity in the provincial capitals (the largest city of each province by GDP)",
+        "-",
+        "supply is least elastic in the largest Chinese cities (Wang, Chan & Xu 2012; housing-stock "
+        "estimates 0-0.8, Chow & Niu 2015); judgement within that range",
         gt=0,
         le=20,
     )

@@ -261,6 +261,7 @@ class MiddleYangtzeModel(mesa.Model):
             skill_coast_weight=tc.skill_coast_weight,
             commute_discount=mod["commute_discount"],
             destination_weight=tc.destination_weight,
+            commute_elasticity=tc.commute_elasticity,
         )
 
     @property

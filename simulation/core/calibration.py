@@ -133,7 +133,13 @@ def land(m: MiddleYangtzeModel) -> Land:
     used0 = np.where(np.isfinite(built) & (year == 2019), built, cap * lc.initial_use)
     cap = np.maximum(cap, used0 / 0.95)  # data above the estimated quota: the quota is at least the use
     m.land_observed = np.isfinite(built) & (year == 2019)
-    return Land(cap, used0, lc.supply_elasticity, lc.production_share)
+    gdp = c.gdp_2019_100m_yuan.to_numpy(float)
+    capital = np.zeros(m.n, bool)
+    for p in np.unique(m.prov):
+        members = np.flatnonzero(m.prov == p)
+        capital[members[np.argmax(gdp[members])]] = True
+    elasticity = np.where(capital, lc.capital_supply_elasticity, lc.supply_elasticity)
+    return Land(cap, used0, elasticity, lc.production_share)
 
 
 def trade_hours(m: MiddleYangtzeModel) -> np.ndarray:

@@ -4,8 +4,8 @@ Each reviewing agent chooses a home city i (or the coast, the outside option) an
 city j within i's commuting zone. Utility is nested:
 
     U(i, j) = amenity_i - housing_w ln rent_i - pollution_w ln PM2.5_i
-              + wage_w ln w_j + dest_w ln J_j - commute_cost t_ij - commute_fixed [j != i]
-                                                                      (work part)
+              + (wage_w / eps) IV_i, IV_i = log sum_j exp(eps ln w_j + dest_w ln J_j
+                                                  - commute_cost t_ij - commute_fixed [j != i])
               - [i != o] (move_cost + time_elast ln(t_oi / 60) + border [prov_i != prov_o])
               - hukou_city [i != h] - hukou_province [prov_i != prov_h]
     U(coast) = c0 + skill_coast_w ln skill
@@ -44,6 +44,7 @@ class ChoiceParams:
     skill_coast_weight: float
     commute_discount: np.ndarray | None = None  # (N, N) share of commuting cost waived (circles)
     destination_weight: float = 0.0  # utility per log job at the work city
+    commute_elasticity: float | None = None  # wage elasticity of the work choice (None: wage_weight)
 
 
 class TalentTable:
@@ -97,14 +98,16 @@ def work_part(
     cost = p.commute_cost_per_hour * invehicle_h + p.commute_fixed_cost * away
     if p.commute_discount is not None:  # city circles: integrated fares and services
         cost = cost * (1 - p.commute_discount)
-    v = p.wage_weight * log_wage[None, :] - cost
+    eps = p.wage_weight if p.commute_elasticity is None else p.commute_elasticity
+    v = eps * log_wage[None, :] - cost
     if log_jobs is not None:
         v = v + p.destination_weight * log_jobs[None, :]
     v = np.where(zone, v, -np.inf)
     vmax = v.max(axis=1, keepdims=True)
     e = np.exp(v - vmax)
     s = e.sum(axis=1, keepdims=True)
-    iv = (vmax + np.log(s))[:, 0]
+    # the home choice values the work nest at the home choice's own wage weight (nested logit)
+    iv = (vmax + np.log(s))[:, 0] * (p.wage_weight / eps if eps > 0 else 1.0)
     cdf = np.cumsum(e / s, axis=1)
     cdf[:, -1] = 1.0
     return iv, cdf
