@@ -149,20 +149,30 @@ def profile(n: int, top: int = 25) -> None:
         print(text)
 
 
-PHASES = (
-    "_firm_dynamics",
-    "_remove_firms",
-    "_add_firms",
-    "_talent_dynamics",
-    "_remove_talent",
-    "_class_probs",
-    "_graduates",
-    "_population_dynamics",
-    "_produce",
-    "_land",
-    "_emit",
-    "_record",
-    "_log_flows",
+PHASES = (  # (module, class, method): the stages of simulation.core and the model's bookkeeping
+    ("simulation.core.firms", "FirmStage", "step"),
+    ("simulation.core.firms", "FirmStage", "_exit"),
+    ("simulation.core.firms", "FirmStage", "_enter"),
+    ("simulation.core.firms", "FirmStage", "_coastal"),
+    ("simulation.core.firms", "FirmStage", "_relocate"),
+    ("simulation.model", "MiddleYangtzeModel", "add_firms"),
+    ("simulation.model", "MiddleYangtzeModel", "remove_firms"),
+    ("simulation.core.talent", "TalentStage", "step"),
+    ("simulation.core.talent", "TalentStage", "class_probs"),
+    ("simulation.core.talent", "TalentStage", "_graduates"),
+    ("simulation.core.talent", "TalentStage", "_entrants"),
+    ("simulation.core.talent", "TalentStage", "_new_agents"),
+    ("simulation.model", "MiddleYangtzeModel", "remove_talent"),
+    ("simulation.core.population", "Population", "step"),
+    ("simulation.model", "MiddleYangtzeModel", "_produce"),
+    ("simulation.core.production", "Production", "solve"),
+    ("simulation.core.capital", "Capital", "invest"),
+    ("simulation.core.land", "Land", "supply"),
+    ("simulation.core.land", "Land", "clear"),
+    ("simulation.model", "MiddleYangtzeModel", "_emit"),
+    ("simulation.environment", "Environment", "update"),
+    ("simulation.core.records", "Recorder", "record"),
+    ("simulation.core.records", "Recorder", "log_flows"),
 )
 
 
@@ -170,25 +180,29 @@ def phases(n: int, steps: int = 6) -> None:
     """Wall time per step of the model's phases (nested: a phase includes the ones it calls)."""
     import functools
     import gc
+    import importlib
 
     from simulation.config import load_config
     from simulation.model import MiddleYangtzeModel
 
-    spent = dict.fromkeys(PHASES, 0.0)
+    spent: dict[str, float] = {}
 
     def timed(name, fn):
         @functools.wraps(fn)
-        def wrapper(self, *a, **k):
+        def wrapper(*a, **k):
             t = time.perf_counter()
             try:
-                return fn(self, *a, **k)
+                return fn(*a, **k)
             finally:
                 spent[name] += time.perf_counter() - t
 
         return wrapper
 
-    cls = type("Timed", (MiddleYangtzeModel,), {p: timed(p, getattr(MiddleYangtzeModel, p)) for p in PHASES})
-    model = cls(load_config(BASELINE), rng=SEED, talent_agents=n, firm_agents=max(n // 20, 1))
+    for mod, owner, method in PHASES:
+        cls = getattr(importlib.import_module(mod), owner)
+        setattr(cls, method, timed(f"{owner}.{method}", getattr(cls, method)))
+    spent.update(dict.fromkeys((f"{o}.{m}" for _, o, m in PHASES), 0.0))
+    model = MiddleYangtzeModel(load_config(BASELINE), rng=SEED, talent_agents=n, firm_agents=max(n // 20, 1))
     gc_time = [0.0, 0.0]
 
     def on_gc(phase, info):
@@ -197,7 +211,7 @@ def phases(n: int, steps: int = 6) -> None:
         else:
             gc_time[0] += time.perf_counter() - gc_time[1]
 
-    spent.update(dict.fromkeys(PHASES, 0.0))
+    spent.update(dict.fromkeys(spent, 0.0))
     gc.callbacks.append(on_gc)
     t = time.perf_counter()
     for _ in range(steps):
@@ -206,8 +220,8 @@ def phases(n: int, steps: int = 6) -> None:
     gc.callbacks.remove(on_gc)
     print(f"{fmt_n(n)} talent agents, mean over {steps} steps: {1000 * total / steps:.0f} ms per step")
     for name, v in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:<22}{1000 * v / steps:8.1f} ms")
-    print(f"  {'(cyclic GC, anywhere)':<22}{1000 * gc_time[0] / steps:8.1f} ms")
+        print(f"  {name:<34}{1000 * v / steps:8.1f} ms")
+    print(f"  {'(cyclic GC, anywhere)':<34}{1000 * gc_time[0] / steps:8.1f} ms")
 
 
 # ---------------------------------------------------------------------- parent: the table

@@ -26,7 +26,7 @@ options' Gumbel-perturbed utilities within an ulp). Three levels:
 
 The reference must make its decisions itself: a run with every function of ``core.choice`` and
 ``core.firms`` and every method of the array stages (but calibration) replaced by a trap passes.
-Mutations of the array rules each fail several of these tests (the lead's check, not run here):
+Mutations of the array rules each fail several of these tests (checked by hand, in a copy of the tree):
 border-cost sign, no destination term in the work choice, exit on positive profit, no distance cost
 of relocation, wrong review uniform, graduates' age range; circle discount raising costs and the
 industry-transfer push raising the value of staying fail the lever tests.
