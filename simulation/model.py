@@ -407,7 +407,7 @@ class MiddleYangtzeModel(mesa.Model):
         self.tfp = self.tfp * (1 + np.array(cfg.production.tfp_growth.as_tuple()))
         self.intensity_air = self.intensity_air * (1 - cfg.environment.tech_progress)
         self.intensity_water = self.intensity_water * (1 - cfg.environment.tech_progress)
-        pop_before = self.city.general.sum() + self.talent.alive.sum() * self.talent_per_agent
+        self.capital.external = np.zeros(self.n)  # capital brought from the coast this year
         self.firm_stage.step(self)
         self.talent_stage.step(self)
         self.population_stage.step(self)
@@ -426,7 +426,6 @@ class MiddleYangtzeModel(mesa.Model):
         for p in self.policies:
             p.after_emissions(self)
         self.city.market_access = self.transport.market_access(self.city.gdp)
-        self.population_before = pop_before
         self.recorder.record(self)
         self.datacollector.collect(self)
         if self.year >= cfg.run.end_year:

@@ -3,7 +3,7 @@
 K_ik(t+1) = (1 - delta) K_ik(t) + I_ik(t). The cluster invests a savings rate s of its GDP plus a
 net inflow from the rest of China (a share of that); the sum is spread over city-sectors by a logit
 on gross returns: I_ik proportional to K_ik * (r_ik / r_0)^theta, so at the base year (every return
-equal to the user cost r_0 = delta + rho) investment keeps capital-output ratios constant, and later
+equal to the user cost r_0 = delta + rho) investment is spread in proportion to the stocks, and later
 it chases returns with elasticity theta. Firms that relocate take their share of their city-sector's
 capital with them; firms that arrive from the coast bring capital (counted as an external inflow);
 exiting firms' capital stays with the city-sector less a scrapped share.
@@ -60,7 +60,7 @@ class Capital:
         flat = self.stock.ravel()
         np.add.at(flat, city * k + sector, amount)
         self.stock = flat.reshape(self.stock.shape)
-        self.external = np.bincount(city, weights=amount, minlength=self.stock.shape[0])
+        self.external = self.external + np.bincount(city, weights=amount, minlength=self.stock.shape[0])
 
     def scrap(self, city: np.ndarray, sector: np.ndarray, share: np.ndarray) -> None:
         """Exiting firms: their share of the stock is scrapped in part."""

@@ -87,23 +87,6 @@ def logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def stochastic_round(x: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:
-    """Integer counts whose expectation is x (floor plus a Bernoulli of the remainder)."""
-    x = np.asarray(x, float)
-    base = np.floor(x)
-    return (base + (rng.random(x.shape) < (x - base))).astype(np.int64)
-
-
-def choose(probs: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Sample one column per entry of ``rows`` from the row-stochastic matrix ``probs``."""
-    if len(rows) == 0:
-        return np.zeros(0, np.int32)
-    cdf = np.cumsum(probs, axis=1)
-    cdf[:, -1] = 1.0
-    u = rng.random(len(rows))
-    return np.minimum((u[:, None] >= cdf[rows]).sum(axis=1), probs.shape[1] - 1).astype(np.int32)
-
-
 def softmax(u: np.ndarray, axis: int = -1) -> np.ndarray:
     m = np.max(np.where(np.isfinite(u), u, -np.inf), axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)

@@ -4,7 +4,7 @@ Students are part of it (the census counts them where they study); graduation mo
 talent, and retirement moves talent back (``simulation.core.talent``). Natural increase is the only
 source of new persons besides migration with the rest of China, so the cluster's population obeys
     P(t) = P(t-1) + natural increase + migration in - migration out
-every year (``Population.identity_gap`` measures it). Within the cluster the general population
+every year (``tests/test_model.py`` checks it in every step). Within the cluster the general population
 moves by a logit over cities (wages, rents, pollution, travel time and provincial borders), with
 amenities inverted so that the base year has no net moves.
 """
