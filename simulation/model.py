@@ -288,20 +288,6 @@ class MiddleYangtzeModel(mesa.Model):
             "trade_cost_factor": None,  # (N + 1) x (N + 1) multiplier of trade hours (last: rest of China)
         }
 
-    def graduate_hukou(self, uni, u_kind, u_same, u_any) -> np.ndarray:
-        """Hukou of graduates: outside the region, in the university's province, or anywhere in it."""
-        tc, n = self.config.talent, self.n
-        anywhere = cal.pick_by_weight(self.pop0, u_any)
-        same = np.empty(len(uni), np.int32)
-        for p in np.unique(self.prov):
-            members = np.flatnonzero(self.prov == p)
-            sel = np.flatnonzero(self.prov[uni] == p)
-            same[sel] = members[cal.pick_by_weight(self.pop0[members], u_same[sel])]
-        local = tc.graduate_outside_share + tc.graduate_local_share
-        return np.where(
-            u_kind < tc.graduate_outside_share, n, np.where(u_kind < local, same, anywhere)
-        ).astype(np.int32)
-
     def land_full(self) -> np.ndarray:
         cap = self.land.capacity * self.mods["land_cap_factor"] * self.config.land.max_use
         return self.land.used >= cap * 0.9999

@@ -313,7 +313,7 @@ def test_reference_decides_without_the_array_helpers():
         for name, obj in vars(stage).items()
         if name not in ("__init__", "calibrate") and isinstance(obj, FunctionType | staticmethod)
     ]
-    for name in ("graduate_hukou", "add_firms", "remove_firms", "remove_talent"):
+    for name in ("add_firms", "remove_firms", "remove_talent"):
         traps.append(mock.patch.object(MiddleYangtzeModel, name, trap))
     for t in traps:
         t.start()

@@ -67,12 +67,6 @@ def largest_remainder(shares: np.ndarray, total: int, minimum: np.ndarray | None
     return base
 
 
-def pick_by_weight(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    cdf = np.cumsum(weights / weights.sum())
-    cdf[-1] = 1.0
-    return np.minimum(np.searchsorted(cdf, u, side="right"), len(weights) - 1).astype(np.int32)
-
-
 def place_talent(m: MiddleYangtzeModel) -> None:
     """Talent agents: tertiary-educated working-age persons, spread over cities by largest remainder."""
     cfg, c, n = m.config, m.region.cities, m.n
@@ -85,7 +79,7 @@ def place_talent(m: MiddleYangtzeModel) -> None:
     uid = stable_ids(TALENT_INITIAL, 0, np.arange(n_agents))
     uu = m.streams.uniforms("init.talent", m.year, uid, 4)
     home = np.repeat(np.arange(n), per_city).astype(np.int32)
-    other = pick_by_weight(m.pop0, uu[:, 1])
+    other = ch.pick_by_weight(m.pop0, uu[:, 1])
     clash = other == home
     other[clash] = (other[clash] + 1 + np.floor(uu[clash, 2] * (n - 1)).astype(np.int32)) % n
     t.alive[slots], t.uid[slots], t.home[slots], t.work[slots] = True, uid, home, home
@@ -132,7 +126,6 @@ def land(m: MiddleYangtzeModel) -> Land:
     year = c.built_up_year.to_numpy(float)
     used0 = np.where(np.isfinite(built) & (year == 2019), built, cap * lc.initial_use)
     cap = np.maximum(cap, used0 / 0.95)  # data above the estimated quota: the quota is at least the use
-    m.land_observed = np.isfinite(built) & (year == 2019)
     gdp = c.gdp_2019_100m_yuan.to_numpy(float)
     capital = np.zeros(m.n, bool)
     for p in np.unique(m.prov):

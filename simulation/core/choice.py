@@ -21,8 +21,11 @@ once per class and then sampled for every agent with one uniform draw each.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+
+from simulation.core.table import AgentTable
 
 SKILL_BINS = 4
 
@@ -47,38 +50,24 @@ class ChoiceParams:
     commute_elasticity: float | None = None  # wage elasticity of the work choice (None: wage_weight)
 
 
-class TalentTable:
-    """Struct of arrays, one row (slot) per talent agent; free slots are reused."""
+class TalentTable(AgentTable):
+    """One row (slot) per talent agent; ``uid`` is its stable identity, keying its random streams."""
 
-    def __init__(self, capacity: int) -> None:
-        self.alive = np.zeros(capacity, bool)
-        self.home = np.full(capacity, -1, np.int32)
-        self.work = np.full(capacity, -1, np.int32)
-        self.hukou = np.full(capacity, -1, np.int32)
-        self.skill = np.zeros(capacity, np.float64)
-        self.age = np.zeros(capacity, np.int16)
-        self.uid = np.zeros(capacity, np.uint64)  # stable identity: keys the agent's random streams
+    COLUMNS: ClassVar[dict[str, tuple[type, float]]] = {
+        "home": (np.int32, -1),
+        "work": (np.int32, -1),
+        "hukou": (np.int32, -1),
+        "skill": (np.float64, 0),
+        "age": (np.int16, 0),
+        "uid": (np.uint64, 0),
+    }
 
-    @property
-    def capacity(self) -> int:
-        return len(self.alive)
 
-    def allocate(self, n: int) -> np.ndarray:
-        """Slots for n new agents: free slots first (lowest first), then growth of the arrays."""
-        free = np.flatnonzero(~self.alive)[:n]
-        if len(free) < n:
-            extra = n - len(free)
-            old = self.capacity
-            grow = max(extra, old // 4)
-            for name in ("alive", "home", "work", "hukou", "skill", "age", "uid"):
-                arr = getattr(self, name)
-                fill = -1 if name in ("home", "work", "hukou") else 0
-                setattr(self, name, np.concatenate([arr, np.full(grow, fill, arr.dtype)]))
-            free = np.concatenate([free, np.arange(old, old + extra)])
-        return free
-
-    def living(self) -> np.ndarray:
-        return np.flatnonzero(self.alive)
+def pick_by_weight(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Index drawn in proportion to ``weights`` by each uniform in ``u`` (inverse CDF)."""
+    cdf = np.cumsum(weights / weights.sum())
+    cdf[-1] = 1.0
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(weights) - 1).astype(np.int32)
 
 
 def skill_bins(skill: np.ndarray, edges: np.ndarray) -> np.ndarray:

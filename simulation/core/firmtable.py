@@ -9,10 +9,13 @@ streams. The decisions themselves live in ``simulation.core.firms``.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
+from simulation.core.table import AgentTable
+
 FIELDS_INT = ("city", "sector", "age")
-FIELDS_U64 = ("uid",)
 FIELDS_FLOAT = (
     "logq",
     "abatement",
@@ -27,40 +30,18 @@ FIELDS_FLOAT = (
 )
 
 
-class FirmTable:
-    """Struct of arrays, one row (slot) per firm agent; free slots are reused."""
+class FirmTable(AgentTable):
+    """One row (slot) per firm agent; ``uid`` is its stable identity, keying its random streams."""
+
+    COLUMNS: ClassVar[dict[str, tuple[type, float]]] = {
+        **{f: (np.int32, 0 if f == "age" else -1) for f in FIELDS_INT},
+        **dict.fromkeys(FIELDS_FLOAT, (np.float64, 0)),
+        "uid": (np.uint64, 0),
+    }
 
     def __init__(self, capacity: int, eta: float) -> None:
+        super().__init__(capacity)
         self.eta = eta
-        self.alive = np.zeros(capacity, bool)
-        for f in FIELDS_INT:
-            setattr(self, f, np.full(capacity, -1 if f != "age" else 0, np.int32))
-        for f in FIELDS_FLOAT:
-            setattr(self, f, np.zeros(capacity, np.float64))
-        self.uid = np.zeros(capacity, np.uint64)
-
-    @property
-    def capacity(self) -> int:
-        return len(self.alive)
-
-    def allocate(self, n: int) -> np.ndarray:
-        free = np.flatnonzero(~self.alive)[:n]
-        if len(free) < n:
-            extra = n - len(free)
-            old = self.capacity
-            grow = max(extra, old // 4)
-            self.alive = np.concatenate([self.alive, np.zeros(grow, bool)])
-            for f in FIELDS_INT:
-                arr = getattr(self, f)
-                setattr(self, f, np.concatenate([arr, np.full(grow, -1 if f != "age" else 0, arr.dtype)]))
-            for f in FIELDS_FLOAT + FIELDS_U64:
-                arr = getattr(self, f)
-                setattr(self, f, np.concatenate([arr, np.zeros(grow, arr.dtype)]))
-            free = np.concatenate([free, np.arange(old, old + extra)])
-        return free
-
-    def living(self) -> np.ndarray:
-        return np.flatnonzero(self.alive)
 
     def productivity(self, slot: int) -> float:
         return float(np.exp(self.logq[slot] * (1 - self.eta)))

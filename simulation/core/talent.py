@@ -192,6 +192,20 @@ class TalentStage:
         for s in slots.tolist():
             m.talent_agents[s] = TalentAgent(m, s)
 
+    def graduate_hukou(self, m: MiddleYangtzeModel, uni, u_kind, u_same, u_any) -> np.ndarray:
+        """Hukou of graduates: outside the region, in the university's province, or anywhere in it."""
+        tc, n = self.cfg, m.n
+        anywhere = ch.pick_by_weight(m.pop0, u_any)
+        same = np.empty(len(uni), np.int32)
+        for p in np.unique(m.prov):
+            members = np.flatnonzero(m.prov == p)
+            sel = np.flatnonzero(m.prov[uni] == p)
+            same[sel] = members[ch.pick_by_weight(m.pop0[members], u_same[sel])]
+        local = tc.graduate_outside_share + tc.graduate_local_share
+        return np.where(
+            u_kind < tc.graduate_outside_share, n, np.where(u_kind < local, same, anywhere)
+        ).astype(np.int32)
+
     def skill_draw(self, m, purpose: str, uid: np.ndarray) -> np.ndarray:
         sig = self.cfg.skill_sigma
         return np.exp(-0.5 * sig**2 + sig * m.streams.normal(purpose, m.year, uid))
@@ -210,7 +224,7 @@ class TalentStage:
         idx = np.arange(total) - np.repeat(np.cumsum(k) - k, k)
         uid = stable_ids(KIND_GRADUATE, yr, uni, idx)
         uu = m.streams.uniforms("grad.draws", yr, uid, 6)
-        hukou = m.graduate_hukou(uni, uu[:, 0], uu[:, 1], uu[:, 2])
+        hukou = self.graduate_hukou(m, uni, uu[:, 0], uu[:, 1], uu[:, 2])
         skill = self.skill_draw(m, "grad.skill", uid)
         age = (22 + np.floor(uu[:, 3] * 3)).astype(np.int16)
         probs, inv, _ = self.class_probs(
