@@ -53,6 +53,8 @@ from simulation.runner import GC_THRESHOLD  # noqa: E402
 
 def child(spec: dict) -> dict:
     """Build one model and step it; runs in its own process."""
+    import gc
+
     import numpy as np
 
     from simulation.config import load_config
@@ -77,6 +79,7 @@ def child(spec: dict) -> dict:
         t0 = time.perf_counter()
         model = cls(cfg, rng=SEED, end_year=cfg.run.start_year + steps, **kwargs)
         build = time.perf_counter() - t0
+        gc.freeze()  # as simulation.runner.settle_built does after every build
         times, agents = [], []
         for _ in range(steps):
             agents.append(int(model.talent.alive.sum()))
@@ -86,6 +89,7 @@ def child(spec: dict) -> dict:
         runs.append({"build_s": build, "step_times": times, "agents": agents})
         firms = int(model.firms.alive.sum())
         del model
+        gc.unfreeze()
     return {
         **runs[0],
         "runs": runs,

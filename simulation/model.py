@@ -19,7 +19,8 @@ import mesa
 import numpy as np
 from mesa.agentset import _HardKeyAgentSet
 
-from agents import CityAgent
+from agents import CityAgent, FirmAgent, TalentAgent
+from agents.batch import retire, spawn
 from simulation import environment
 from simulation.config import Config, load_config
 from simulation.core import calibration as cal
@@ -143,6 +144,24 @@ class MiddleYangtzeModel(mesa.Model):
         """See ``register_agent``."""
         self._agents_by_type[type(agent)].remove(agent)
         self._all_agents.remove(agent)
+
+    def register_agents(self, cls: type[mesa.Agent], agents: list[mesa.Agent]) -> None:
+        """``register_agent`` for many new agents of one class whose ids count on from the counter."""
+        self.agent_id_counter += len(agents)
+        new = dict.fromkeys(agents)
+        self._all_agents._agents.update(new)
+        by_type = self._agents_by_type.get(cls)
+        if by_type is None:
+            self._agents_by_type[cls] = _HardKeyAgentSet(agents, random=self.random)
+        else:
+            by_type._agents.update(new)
+
+    def deregister_agents(self, cls: type[mesa.Agent], agents: list[mesa.Agent]) -> None:
+        """``deregister_agent`` for many agents of one class at once."""
+        every, mine = self._all_agents._agents, self._agents_by_type[cls]._agents
+        for a in agents:
+            del mine[a]
+            del every[a]
 
     # ------------------------------------------------------------------ build and calibrate
     def _build(self) -> None:
@@ -435,8 +454,6 @@ class MiddleYangtzeModel(mesa.Model):
             self.year_city_counts[key] = self.year_city_counts.get(key, 0.0) + per
 
     def add_firms(self, dest, sector, uid, kind: str) -> np.ndarray:
-        from agents import FirmAgent
-
         f = self.firms
         dest, sector = np.asarray(dest, np.int32), np.asarray(sector, np.int32)
         slots = f.allocate(len(dest))
@@ -448,8 +465,7 @@ class MiddleYangtzeModel(mesa.Model):
         f.age[slots] = 0
         for name in ("abatement", "abatement_water", "abatement_cost", "output", "profit", "employment"):
             getattr(f, name)[slots] = 0.0
-        for s in slots.tolist():
-            self.firm_agents[s] = FirmAgent(self, s)
+        self.firm_agents.update(zip(slots.tolist(), spawn(FirmAgent, self, slots.tolist()), strict=True))
         self.count(f"firm_{kind}s", len(slots) * self.firms_per_agent, by_city=dest)
         if kind != "coastal":
             self.count("firm_entries", len(slots) * self.firms_per_agent, by_city=dest)
@@ -469,16 +485,16 @@ class MiddleYangtzeModel(mesa.Model):
             "abatement_cost",
         ):
             getattr(f, name)[slots] = 0.0
-        for s in slots.tolist():
-            self.firm_agents.pop(s).remove()
+        pop = self.firm_agents.pop
+        retire(FirmAgent, self, [pop(s) for s in slots.tolist()])
 
     def remove_talent(self, slots: np.ndarray) -> None:
         t = self.talent
         t.alive[slots] = False
         t.home[slots] = -1
         t.work[slots] = -1
-        for s in slots.tolist():
-            self.talent_agents.pop(s).remove()
+        pop = self.talent_agents.pop
+        retire(TalentAgent, self, [pop(s) for s in slots.tolist()])
 
     def log_flows(self, kind: str, counts) -> None:
         self.recorder.log_flows(self.year, kind, counts)

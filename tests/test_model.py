@@ -145,3 +145,13 @@ def test_horizon_from_config():
     m = MiddleYangtzeModel(cfg, rng=5).run()
     assert m.tables()["model"].year.tolist() == [2019, 2020, 2021]
     assert not m.running
+
+
+def test_agents_built_in_bulk_look_like_agents_built_one_by_one():
+    m = small_model(seed=1, years=2).run()
+    one = TalentAgent(m, 0)  # Mesa's own constructor
+    bulk = next(iter(m.agents_by_type[TalentAgent]))
+    assert set(vars(bulk)) == set(vars(one)) and bulk.model is m and bulk.pos is None
+    ids = [a.unique_id for a in m.agents]
+    assert len(set(ids)) == len(ids) and max(ids) < m.agent_id_counter
+    assert len(m.agents_by_type[TalentAgent]) == int(m.talent.alive.sum()) + 1  # plus `one`

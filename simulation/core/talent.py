@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents import TalentAgent
+from agents.batch import spawn
 from simulation.core import choice as ch
 from simulation.core.streams import stable_ids
 
@@ -189,8 +190,7 @@ class TalentStage:
         t.alive[slots] = True
         t.uid[slots], t.home[slots], t.work[slots], t.hukou[slots] = uid, home, work, hukou
         t.skill[slots], t.age[slots] = skill, age
-        for s in slots.tolist():
-            m.talent_agents[s] = TalentAgent(m, s)
+        m.talent_agents.update(zip(slots.tolist(), spawn(TalentAgent, m, slots.tolist()), strict=True))
 
     def graduate_hukou(self, m: MiddleYangtzeModel, uni, u_kind, u_same, u_any) -> np.ndarray:
         """Hukou of graduates: outside the region, in the university's province, or anywhere in it."""
