@@ -206,7 +206,9 @@ def phases(n: int, steps: int = 6) -> None:
         cls = getattr(importlib.import_module(mod), owner)
         setattr(cls, method, timed(f"{owner}.{method}", getattr(cls, method)))
     spent.update(dict.fromkeys((f"{o}.{m}" for _, o, m in PHASES), 0.0))
+    gc.set_threshold(*GC_THRESHOLD)  # as a run does (simulation.runner)
     model = MiddleYangtzeModel(load_config(BASELINE), rng=SEED, talent_agents=n, firm_agents=max(n // 20, 1))
+    gc.freeze()
     gc_time = [0.0, 0.0]
 
     def on_gc(phase, info):

@@ -324,7 +324,12 @@ class MiddleYangtzeModel(mesa.Model):
             1 - cfg.production.span_of_control
         )
         labour = cfg.production.employment_rate * self.city.general
-        jobs = labour + self._talent_persons_by_work()
+        t = self.talent
+        live = t.living()
+        work = t.work[live]
+        h_eff = np.bincount(work, weights=t.skill[live], minlength=n) * self.talent_per_agent
+        persons = np.bincount(work, minlength=n) * self.talent_per_agent
+        jobs = labour + persons
         gamma = np.array(cfg.production.agglomeration.as_tuple())
         agg = (jobs / self.jobs0)[:, None] ** gamma[None, :]
         damage = 1.0
@@ -335,7 +340,6 @@ class MiddleYangtzeModel(mesa.Model):
         shifter = z * agg * self.tfp[None, :] * damage * self.mods["talent_pool_tfp"][:, None]
         years = self.year - self.config.run.start_year
         outside = self.outside_spending0 * (1 + cfg.production.outside_growth) ** years
-        h_eff = self._talent_efficiency_by_work()
         res = self.production.solve(
             shifter,
             h_eff,
@@ -352,7 +356,7 @@ class MiddleYangtzeModel(mesa.Model):
         self.city.wage_general = res.wage_general
         self.city.talent_work = h_eff
         self.city.jobs = jobs
-        self.city.income = self._resident_income(res)
+        self.city.income = self._resident_income(res, live, h_eff)
         self.city.price_index = self._cpi() / getattr(self, "cpi0", self._cpi())
         live = f.living()
         cs = f.city[live] * N_SECTORS + f.sector[live]
@@ -360,21 +364,19 @@ class MiddleYangtzeModel(mesa.Model):
         f.output[live] = res.value_added.ravel()[cs] * share
         f.employment[live] = (
             res.labour
-            + res.talent / np.maximum(h_eff, 1e-12)[:, None] * self._talent_persons_by_work()[:, None]
+            + res.talent / np.maximum(h_eff, 1e-12)[:, None] * persons[:, None]
         ).ravel()[cs] * share
         margin = res.profits.ravel()[cs] * share
         f.profit[live] = (
             margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8 - f.abatement_cost[live]
         )
 
-    def _resident_income(self, res) -> np.ndarray:
+    def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:
         """Income of residents (yuan): value added less talent pay at work plus talent pay at home."""
         t = self.talent
-        live = t.living()
         pay = t.skill[live] * res.wage_talent[t.work[live]] * self.talent_per_agent
         at_home = np.bincount(t.home[live], weights=pay, minlength=self.n)
-        at_work = np.bincount(t.work[live], weights=pay, minlength=self.n)
-        return self.city.gdp * 1e8 - at_work + at_home
+        return self.city.gdp * 1e8 - res.wage_talent * h_eff + at_home
 
     def _cpi(self) -> np.ndarray:
         h = self.config.land.housing_share
