@@ -132,7 +132,7 @@ FACTS: list[FactSpec] = [
     FactSpec(
         "base_fit_wages",
         "Base-year fit",
-        "Untargeted: average wages rank across cities as observed",
+        "Partly targeted: average wages rank across cities as observed",
         "Spearman rank correlation of the model's average wage with the 2019 average wage, 31 cities",
         "range",
         0.5,
@@ -140,13 +140,16 @@ FACTS: list[FactSpec] = [
         "rho",
         "city_economy.csv avg_wage_2019_yuan (mostly estimates: used for ranks only); threshold 0.5 "
         "is a judgement",
-        "base data (not a calibration target)",
-        why_out="the model's wages are value added per efficiency unit of labour, set by each "
-        "city's GDP per worker and its talent share; observed wages (urban non-private units) are "
-        "compressed across cities and partly set by provincial pay scales, and most of the observed "
-        "figures are estimates",
-        change="calibrate the talent and general-labour cost shares per city to observed wage "
-        "bills, or compare with verified city wage statistics",
+        "base data (partly a calibration target)",
+        construction="partly by construction: the talent wage per efficiency unit is set at year 0 to "
+        "production.college_premium x the observed average wage (docs/economy.md); the model's average "
+        "wage mixes it with the general-labour wage, the residual of labour's 0.5 share of value added",
+        why_out="the general-labour wage is what is left of labour's share once talent is paid, so "
+        "cities with many graduates relative to output (the capitals) have low general wages and a "
+        "compressed average; observed wages (urban non-private units) cover formal jobs only, and most "
+        "of the observed figures are estimates",
+        change="calibrate labour's share per city to observed wage bills (or verified city wage "
+        "statistics), or compare the formal-sector wage with the model's talent wage alone",
     ),
     FactSpec(
         "base_fit_firms",
@@ -245,12 +248,11 @@ FACTS: list[FactSpec] = [
         "Poncet 2010",
         "literature range",
         construction="the base-year cross-section is data (each city's GDP per worker is its 2019 "
-        "value); the production elasticities to market access (0.04-0.10 by sector) only move it "
-        "over time",
-        why_out="the cross-section of GDP per worker is the 2019 data carried forward, so the "
+        "value); market access no longer enters productivity (agglomeration is on the city's own "
+        "employment), so later changes come from trade prices, capital and factor flows",
+        why_out="the cross-section of GDP per worker is mostly the 2019 data carried forward, so the "
         "estimate mostly measures how GDP per worker and market access co-vary in the data (market "
-        "access includes a city's own GDP); the structural agglomeration elasticities are small "
-        "and change it little",
+        "access includes a city's own GDP); the trade channel changes it little within 16 years",
         change="a cross-section with worker composition controls (the literature's wage "
         "regressions control for skills), or market access that excludes own GDP",
     ),
@@ -291,18 +293,18 @@ FACTS: list[FactSpec] = [
         "qualitative literature (sign), magnitude Qin 2017",
         why_out="nothing gets worse for any city in the scenario: corridors only make links faster, "
         "and the Wuhan-Nanchang link also shortens paths for cities beyond its ends (see the travel-time "
-        "changes below), so market access rises everywhere, and the bypassed cities do not distinguishably "
+        "changes below), so trade costs fall for everyone, and the bypassed cities do not distinguishably "
         "lose talent (group effects below). Qin's "
-        "bypassed counties lost train service when fast trains stopped serving them, and "
-        "fixed-asset investment moved to the stations' cities; the model has neither mechanism",
+        "bypassed counties lost train service when fast trains stopped serving them; the model has no "
+        "such loss of service (investment does chase returns, but the effect is small here)",
         change="scenarios that also worsen service somewhere (fewer stops, slower conventional "
         "trains on upgraded lines), and a capital or investment stock that moves toward "
         "better-connected places",
         why_inconclusive="the mean effect on bypassed cities is not distinguishable from zero: "
         "corridors only make links faster, so nothing gets worse for a bypassed city, and its gains "
-        "or losses (market access up, some talent drawn to the circles) are smaller than the noise "
-        "between replicates. The model has neither of Qin's channels (lost train service at "
-        "skipped stations, investment moving to the stations' cities)",
+        "or losses (cheaper trade, some talent, firms and capital drawn to the circles) are smaller "
+        "than the noise between replicates. The model has no loss of train service at skipped "
+        "stations (Qin's main channel)",
         change_inconclusive="more replicates (--replicates) to resolve the sign; to allow losses of "
         "Qin's kind: scenarios that also worsen service somewhere, and a capital or investment "
         "stock that moves toward better-connected places",
@@ -1674,8 +1676,9 @@ def report_markdown(result: ValidationResult, archive_name: str) -> str:
             result, "ma_elasticity_wage_talent", "talent wage (per efficiency unit) on market access"
         ),
         "",
-        "The model's structural elasticities of productivity to market access are 0.04 (heavy), 0.06 "
-        "(manufacturing), 0.10 (high-tech) and 0.08 (services) (`production.agglomeration`).",
+        "Productivity does not depend on market access in the model: agglomeration is on the city's "
+        "own employment (elasticities 0.03-0.06 by sector, `production.agglomeration`), and market "
+        "access acts through goods trade (prices and market shares, docs/economy.md).",
         "",
         f"![Market access]({PLOTS['GDP per worker and market access']})",
         "",
