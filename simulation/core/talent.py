@@ -152,10 +152,11 @@ class TalentStage:
         m.remove_talent(retire)
         m.count("talent_retirements", len(retire) * tpa)
         live = t.living()
-        uu = m.streams.uniforms("talent.review", yr, t.uid[live], 3)
-        reviewing = uu[:, 0] < tc.review_rate
-        reviewers = live[reviewing]
-        u1, u2 = uu[reviewing, 1], uu[reviewing, 2]
+        # column 0 of the "talent.review" stream decides who reviews; columns 1-2 (drawn for the
+        # reviewers only: a column depends on the agent and the column alone) pick home and work
+        reviewers = live[m.streams.uniform("talent.review", yr, t.uid[live]) < tc.review_rate]
+        uu = m.streams.uniforms("talent.review", yr, t.uid[reviewers], 3)
+        u1, u2 = uu[:, 1], uu[:, 2]
         coast = 0
         if len(reviewers):
             probs, inv, _ = self.class_probs(m, t.home[reviewers], t.hukou[reviewers], t.skill[reviewers])
