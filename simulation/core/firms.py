@@ -4,11 +4,12 @@ Hopenhayn-style demography over the firm table. A firm earns the operating surpl
 its city-sector, margin_ck * q_f with margin_ck = (1 - eta) x value added / sum q, and pays its own
 fixed cost F_f (in general-labour years of its city, so it grows with local wages). It exits when
 profit turns negative, or by an exogenous death shock. Each year a fixed pool of potential entrants
-per sector draws its productivity and fixed cost and either enters a city-sector, by a logit on
-the expected profit of an entrant there relative to the base year, or stays out. The base year is a
+per sector either enters a city-sector, by a logit (Gumbel-max) on the expected profit of an average
+entrant there relative to the base year, or stays out; entrants then draw their own productivity
+and fixed cost. The base year is a
 rest point (expected entry = expected exit in every city-sector); later, counts follow profits, so a
 cost shock shrinks a sector. Relocation is two-stage (consider moving; then a logit over
-destinations net of distance costs plus subsidies, only where free construction land is left).
+destinations net of distance costs plus subsidies, for industry only where free construction land is left).
 Every draw comes from a stream keyed by the firm's identity (``simulation.core.streams``).
 """
 

@@ -1,7 +1,8 @@
 """Land: construction land in use, its capacity, and the rent that clears the land market.
 
-Each city has a construction-land capacity (its building quota: data where the region has it, else
-a share of its area, marked as an estimate) and uses part of it in the base year. Land spending
+Each city has a construction-land capacity (its building quota: a share of its area, the seed
+essay's Wuhan ratio, an estimate) and uses part of it in the base year (built-up area from the
+region's city_land.csv where it has a 2019 figure, else a typical share of the capacity). Land spending
 grows with the city's value added (Cobb-Douglas: a constant share goes to land); supply follows
 U = U_0 (V / V_0)^(e / (1 + e)) with supply elasticity e until it reaches the capacity, so the rent
 index (V / V_0) / (U / U_0) rises with income at 1 / (1 + e) while land is free, and one for one
