@@ -141,11 +141,30 @@ def build_manifest(
 
 
 # ---------------------------------------------------------------------------- atomic folders
-def check_out(out: Path) -> None:
-    """Raise ArchiveError unless ``out`` can hold archives: a folder, or a path not yet taken."""
+NAME_MAX = 255  # bytes in one path component (Linux, macOS, Windows)
+
+
+def check_out(out: Path, archive_ok: bool = False) -> None:
+    """Raise ArchiveError unless ``out`` can hold archives: a folder, or a path not yet taken, whose
+    names fit the file system, under no file and no existing archive, in a writable folder. Called
+    before any work starts, so that bad output paths fail at once rather than after the run.
+    ``archive_ok``: ``out`` itself may be an archive (a sweep resumes into its own archive)."""
     out = Path(out)
+    long = next((p for p in out.parts if len(os.fsencode(p)) > NAME_MAX), None)
+    if long is not None:
+        raise ArchiveError(f"{str(out)[:60]}...", "--out",
+                           f"a folder name is {len(os.fsencode(long))} bytes (allowed: at most {NAME_MAX})")
     if out.exists() and not out.is_dir():
         raise ArchiveError(out, "--out", "is a file (allowed: a folder to hold the archive)")
+    for i, folder in enumerate([out, *out.parents]):
+        if folder.exists() and not folder.is_dir():
+            raise ArchiveError(out, "--out", f"{folder} is a file, not a folder (allowed: a folder path)")
+        if (folder / MANIFEST).is_file() and not (archive_ok and i == 0):
+            raise ArchiveError(out, "--out", f"{folder} is an archive; writing into it would damage it "
+                               "(allowed: a new folder, or a folder that holds archives)")
+    existing = next(p for p in [out, *out.parents] if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ArchiveError(out, "--out", f"{existing} is not writable (allowed: a folder you can write to)")
 
 
 def resolve_out(out: Path | None, results_dir: Path, name_in: Callable[[Path], Path]) -> Path:

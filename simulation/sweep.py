@@ -865,7 +865,7 @@ def locate(sweep: Sweep, out: Path | None, results_dir: Path = RESULTS_DIR) -> t
     """
     if out is not None:
         out = Path(out)
-        arc.check_out(out)
+        arc.check_out(out, archive_ok=True)
         if (out / arc.MANIFEST).is_file():
             m = _read_json(out / arc.MANIFEST) or {}
             if m.get("kind") != "sweep":
@@ -1368,7 +1368,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     executor, workers = _executor(args)
     sweep = load_sweep(args.sweep)
     if args.out is not None:
-        arc.check_out(Path(args.out))
+        arc.check_out(Path(args.out), archive_ok=True)
     if args.dry_run:
         print(sweep.plan())
         for p in sweep.parameters:

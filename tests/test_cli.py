@@ -258,3 +258,37 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for name in cli.COMMANDS:
         assert name in out
+
+
+def _bad_outs(tmp: Path) -> dict[str, Path]:
+    archive = tmp / "old"
+    archive.mkdir()
+    (archive / "manifest.json").write_text("{}")
+    (tmp / "file").write_text("x")
+    return {
+        "under a file": tmp / "file" / "x",
+        "an existing archive": archive,
+        "inside an archive": archive / "sub",
+        "a name over 255 bytes": tmp / ("a" * 300),
+    }
+
+
+@pytest.mark.parametrize("case", ["under a file", "an existing archive", "inside an archive",
+                                  "a name over 255 bytes"])  # fmt: skip
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_bad_out_is_refused_before_any_work(command, case, tmp_path, capsys, monkeypatch):
+    def no_model(*_a, **_k):
+        raise AssertionError("a model was built before the output path was checked")
+
+    import simulation.compare
+    import simulation.runner
+
+    monkeypatch.setattr(simulation.runner, "MiddleYangtzeModel", no_model)
+    monkeypatch.setattr(simulation.compare, "MiddleYangtzeModel", no_model)
+    out = _bad_outs(tmp_path)[case]
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    args = ["configs/baseline.toml"] if command == "run" else ["configs/baseline.toml"] * 2
+    assert main([command, *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--out" in err[0] and "Traceback" not in err[0]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing written

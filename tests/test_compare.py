@@ -255,9 +255,11 @@ def test_archive_holds_every_file_and_states_effects_in_words(tfp, tmp_path):
 def test_archive_default_name_and_refusal_of_a_non_empty_out(same, tmp_path):
     out = write_compare_archive(same, None, "a/base.toml", "b/my_scen.toml", results_dir=tmp_path)
     assert re.fullmatch(rf"\d{{8}}-\d{{6}}-compare-my_scen-n{N}", out.name)
-    again = write_compare_archive(same, out, "a/base.toml", "b/my_scen.toml")
-    assert again.parent == out  # a non-empty --out holds a new archive
-    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    with pytest.raises(ValueError, match="is an archive"):  # never written into an archive
+        write_compare_archive(same, out, "a/base.toml", "b/my_scen.toml")
+    again = write_compare_archive(same, tmp_path, "a/base.toml", "b/my_scen.toml")
+    assert again.parent == tmp_path  # a non-empty folder of archives holds a new one
+    assert len(list(tmp_path.iterdir())) == 2 and (out / "manifest.json").is_file()
 
 
 # ---------------------------------------------------------------------------- command
