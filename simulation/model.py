@@ -20,7 +20,7 @@ import numpy as np
 from mesa.agentset import _HardKeyAgentSet
 
 from agents import CityAgent, FirmAgent, TalentAgent
-from agents.batch import retire, spawn
+from agents.batch import BySlot, retire, spawn
 from simulation import environment
 from simulation.config import Config, load_config
 from simulation.core import calibration as cal
@@ -194,8 +194,8 @@ class MiddleYangtzeModel(mesa.Model):
         self.city = CityState(n)
         self.talent = tal.TalentTable(cfg.scale.talent_agents)
         self.firms = FirmTable(cfg.scale.firm_agents, cfg.production.span_of_control)
-        self.talent_agents: dict = {}
-        self.firm_agents: dict = {}
+        self.talent_agents = BySlot()  # the TalentAgent in each talent-table row
+        self.firm_agents = BySlot()
         self.city_agents = [
             CityAgent(self, i, cid, p)
             for i, (cid, p) in enumerate(zip(self.city_ids, c.province, strict=True))
@@ -467,7 +467,7 @@ class MiddleYangtzeModel(mesa.Model):
         f.age[slots] = 0
         for name in ("abatement", "abatement_water", "abatement_cost", "output", "profit", "employment"):
             getattr(f, name)[slots] = 0.0
-        self.firm_agents.update(zip(slots.tolist(), spawn(FirmAgent, self, slots.tolist()), strict=True))
+        spawn(FirmAgent, self, slots.tolist(), self.firm_agents)
         self.count(f"firm_{kind}s", len(slots) * self.firms_per_agent, by_city=dest)
         if kind != "coastal":
             self.count("firm_entries", len(slots) * self.firms_per_agent, by_city=dest)
@@ -487,16 +487,14 @@ class MiddleYangtzeModel(mesa.Model):
             "abatement_cost",
         ):
             getattr(f, name)[slots] = 0.0
-        pop = self.firm_agents.pop
-        retire(FirmAgent, self, [pop(s) for s in slots.tolist()])
+        retire(FirmAgent, self, slots.tolist(), self.firm_agents)
 
     def remove_talent(self, slots: np.ndarray) -> None:
         t = self.talent
         t.alive[slots] = False
         t.home[slots] = -1
         t.work[slots] = -1
-        pop = self.talent_agents.pop
-        retire(TalentAgent, self, [pop(s) for s in slots.tolist()])
+        retire(TalentAgent, self, slots.tolist(), self.talent_agents)
 
     def log_flows(self, kind: str, counts) -> None:
         self.recorder.log_flows(self.year, kind, counts)

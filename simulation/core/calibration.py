@@ -90,7 +90,7 @@ def place_talent(m: MiddleYangtzeModel) -> None:
     t.age[slots] = (22 + np.floor(uu[:, 3] * (cfg.talent.retirement_age - 22))).astype(np.int16)
     m.skill_edges = np.quantile(t.skill[slots], [0.25, 0.5, 0.75])
     m.bin_logskill = np.log(np.quantile(t.skill[slots], [0.125, 0.375, 0.625, 0.875]))
-    m.talent_agents.update(zip(slots.tolist(), spawn(TalentAgent, m, slots.tolist()), strict=True))
+    spawn(TalentAgent, m, slots.tolist(), m.talent_agents)
     resident = np.bincount(home, minlength=n) * m.talent_per_agent
     m.city.general = m.pop0 - resident
     m.city.talent = resident
@@ -113,7 +113,7 @@ def place_firms(m: MiddleYangtzeModel) -> None:
     f.age[slots] = np.minimum(np.floor(np.log1p(-age_u) / np.log(0.9)), 60).astype(np.int32)
     industrial = counts.reshape(n, K)[:, :3].sum()
     m.firms_per_agent = float(c.industrial_firms_above_scale_2019.sum() / max(industrial, 1))
-    m.firm_agents.update(zip(slots.tolist(), spawn(FirmAgent, m, slots.tolist()), strict=True))
+    spawn(FirmAgent, m, slots.tolist(), m.firm_agents)
 
 
 def land(m: MiddleYangtzeModel) -> Land:

@@ -191,7 +191,7 @@ class TalentStage:
         t.alive[slots] = True
         t.uid[slots], t.home[slots], t.work[slots], t.hukou[slots] = uid, home, work, hukou
         t.skill[slots], t.age[slots] = skill, age
-        m.talent_agents.update(zip(slots.tolist(), spawn(TalentAgent, m, slots.tolist()), strict=True))
+        spawn(TalentAgent, m, slots.tolist(), m.talent_agents)
 
     def graduate_hukou(self, m: MiddleYangtzeModel, uni, u_kind, u_same, u_any) -> np.ndarray:
         """Hukou of graduates: outside the region, in the university's province, or anywhere in it."""
