@@ -2,8 +2,13 @@
 
 An archive is a folder holding ``config.toml`` (the resolved config, re-runnable as is),
 ``model.parquet``, ``cities.parquet``, ``flows.parquet``, ``plots/*.png``, ``summary.md`` and, last,
-``manifest.json`` (versions, hashes of every other file). It is written into a hidden sibling
-folder and renamed into place at the end, so a killed run leaves no half archive.
+``manifest.json`` (versions, hashes of every other file, and its own digest: see
+:mod:`simulation.manifest`). It is written into a hidden sibling folder ``.NAME.partial-PID`` and
+renamed into place at the end, so a killed run leaves no half archive; the next writer in that
+folder removes such leftovers once their process is gone.
+
+Readers call :func:`read_manifest` (schema, paths, digest) and :func:`check_files` (no symlinks,
+every listed file with its hash, nothing unlisted), or both at once with :func:`checked_manifest`.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
+import stat
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,15 +35,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulation import manifest as schema
 from simulation.config import load_config, to_toml
 from simulation.runner import RunResult, run_config
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = "manifest.json"
 TABLES = ("model", "cities", "flows")
 PACKAGES = ("mesa", "numpy", "pandas", "networkx", "pyarrow", "pydantic", "matplotlib")
-STALE_PARTIAL_S = 24 * 3600
+PARTIAL = re.compile(r"^\..+\.(?:partial|old)-(\d+)$")  # a writer's hidden folder: .NAME.partial-PID
 
 
 class ArchiveError(ValueError):
@@ -72,11 +79,6 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
         row_group_size=1 << 20, store_schema=True,
     )  # fmt: skip
     return buf.getvalue()
-
-
-def _files_under(folder: Path) -> list[str]:
-    """Relative POSIX paths of all files below ``folder``, sorted."""
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
 # ---------------------------------------------------------------------------- provenance
@@ -136,7 +138,7 @@ def build_manifest(
         "wall_time_s": round(wall_time_s, 3),
     }
     manifest.update(extra or {})
-    manifest["files"] = {rel: sha256_file(folder / rel) for rel in _files_under(folder) if rel != MANIFEST}
+    manifest["files"] = {rel: sha256_file(folder / rel) for rel in archive_entries(folder) if rel != MANIFEST}
     return manifest
 
 
@@ -209,11 +211,7 @@ def open_for_verify(path: Path, kind: str, required: list[str]) -> tuple[dict, V
     """Read an archive's manifest for ``verify``, check it is of ``kind`` and holds the files needed
     to re-run it, and start the report with the file-hash check."""
     path = Path(path)
-    manifest = read_manifest(path)
-    if manifest.get("kind") != kind:
-        raise ArchiveError(
-            path / MANIFEST, "kind", f"{manifest.get('kind')!r} is not {kind!r} (allowed: {kind!r})"
-        )
+    manifest = read_manifest(path, kind)
     report = VerifyReport(path=path, file_problems=check_files(path, manifest))
     for name in required:
         if not (path / name).is_file():
@@ -221,14 +219,39 @@ def open_for_verify(path: Path, kind: str, required: list[str]) -> tuple[dict, V
     return manifest, report
 
 
-def _clean_stale(parent: Path) -> None:
-    now = time.time()
-    for p in parent.glob(".*.partial-*"):
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one owned by another user counts as alive)."""
+    if pid <= 0:
+        return True  # not a writer's PID: never treat it as dead
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def clean_stale(parent: Path) -> list[Path]:
+    """Remove the hidden folders (``.NAME.partial-PID``, ``.NAME.old-PID``) that writers killed
+    before they could clean up left in ``parent``: only those whose PID no longer runs, never one
+    whose process lives (it may be writing now). Returns the folders removed."""
+    removed = []
+    try:
+        entries = list(Path(parent).iterdir())
+    except OSError:
+        return removed
+    for p in entries:
+        m = PARTIAL.match(p.name)
+        if m is None or int(m.group(1)) == os.getpid() or pid_alive(int(m.group(1))):
+            continue
         try:
-            if p.is_dir() and now - p.stat().st_mtime > STALE_PARTIAL_S:
-                shutil.rmtree(p, ignore_errors=True)
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+                removed.append(p)
         except OSError:
             pass
+    return removed
 
 
 @contextmanager
@@ -238,7 +261,7 @@ def staging(final: Path) -> Iterator[Path]:
     final = Path(final)
     check_final(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(final.parent)
+    clean_stale(final.parent)
     tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -302,31 +325,61 @@ def write_archive(
             extra={"config_source": config_source, "region": {"spec": result.config.run.region,
                    "name": result.region.name, "files_sha256": region_files}},
         )  # fmt: skip
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        write_manifest(tmp, manifest)
     return final
 
 
+# ---------------------------------------------------------------------------- manifest
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Write ``folder/manifest.json`` with its digest (``manifest_sha256``, see
+    :mod:`simulation.manifest`), whole or not at all; return what was written."""
+    sealed = schema.sealed(manifest)
+    data = (json.dumps(sealed, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    target = Path(folder) / MANIFEST
+    tmp = target.with_name(f"{MANIFEST}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+    return sealed
+
+
+def kind_of(manifest: dict[str, Any]) -> str:
+    return manifest.get("kind") or "run"
+
+
 # ---------------------------------------------------------------------------- read
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The manifest of the archive at ``path``; ArchiveError if there is none or it is unreadable."""
+def read_manifest(path: Path, kind: str | None = None) -> dict[str, Any]:
+    """The manifest of the archive at ``path``, checked against its schema and its digest.
+
+    Args:
+        kind: the archive kind wanted ("run", "compare", "validate", "sweep", ...); None = any.
+
+    Raises:
+        ArchiveError: no folder, no manifest, unreadable JSON, a field of the wrong type or
+            missing, a path outside the archive, a digest that does not match, another kind.
+    """
     path = Path(path)
     if not path.is_dir():
         raise ArchiveError(path, "archive", "no such folder")
     mpath = path / MANIFEST
+    if mpath.is_symlink():
+        raise ArchiveError(mpath, "symlink", "the manifest is a symlink (allowed: a regular file)")
     if not mpath.is_file():
         raise ArchiveError(path, MANIFEST, "missing: not an archive")
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ArchiveError(mpath, "json", f"unreadable: {err}") from None
-    for key in ("schema_version", "seed", "files"):
-        if not isinstance(manifest, dict) or key not in manifest:
-            raise ArchiveError(mpath, key, "missing: not an archive manifest")
-    if manifest["schema_version"] != SCHEMA_VERSION:
+        manifest = json.loads(mpath.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ArchiveError(mpath, "json", f"unreadable: {err} (expected: a JSON object)") from None
+    try:
+        schema.check(manifest)
+    except schema.ManifestInvalid as err:
+        raise ArchiveError(mpath, err.field, err.message) from None
+    if kind is not None and kind_of(manifest) != kind:
         raise ArchiveError(
-            mpath, "schema_version",
-            f"{manifest['schema_version']!r} is not supported (allowed: {SCHEMA_VERSION})",
-        )  # fmt: skip
+            mpath, "kind", f"a {kind_of(manifest)} archive, not a {kind} archive (allowed: a {kind} archive)"
+        )
     return manifest
 
 
@@ -355,20 +408,126 @@ class VerifyReport:
         ]
 
 
+# Files a kind's archive holds beside those its manifest lists: a sweep's lock, the analysis folder
+# (with its own manifest) and the hidden folders of an analysis being written, temporary run files.
+_SWEEP_OUTSIDE = re.compile(
+    r"^(?:\.lock|analysis/.+|\.analysis\.(?:partial|old)-\d+/.+|(?:(?:runs|failed)/)?[^/]+\.tmp-\d+)$"
+)
+OUTSIDE_MANIFEST: dict[str, re.Pattern[str]] = {"sweep": _SWEEP_OUTSIDE}
+
+
+def archive_entries(path: Path) -> list[str]:
+    """Relative POSIX paths of the regular files below the archive ``path``, sorted, without
+    following anything.
+
+    Raises:
+        ArchiveError: a symlink anywhere in the archive (listed or not, to a file or a folder) or
+            something that is neither a file nor a folder (a FIFO could hang a reader).
+    """
+    path = Path(path)
+    files = []
+    for root, dirs, names in os.walk(path, followlinks=False):
+        for name in sorted(dirs + names):
+            full = Path(root) / name
+            rel = full.relative_to(path).as_posix()
+            try:
+                mode = os.lstat(full).st_mode
+            except OSError as err:
+                raise ArchiveError(path / rel, "file", f"unreadable: {err.strerror}") from None
+            if stat.S_ISLNK(mode):
+                raise ArchiveError(
+                    path / rel, "symlink",
+                    f"-> {os.readlink(full)!r}: an archive holds regular files only (allowed: no symlinks)",
+                )  # fmt: skip
+            if stat.S_ISREG(mode):
+                files.append(rel)
+            elif not stat.S_ISDIR(mode):
+                raise ArchiveError(
+                    path / rel, "file", "not a regular file (allowed: regular files and folders)"
+                )
+    return sorted(files)
+
+
 def check_files(path: Path, manifest: dict[str, Any]) -> list[str]:
-    """Files that are missing, changed or not listed in the manifest ('name: reason')."""
+    """Files that are missing, changed or not listed in the manifest ('name: reason'). The
+    manifest must have passed :func:`read_manifest` (its paths stay inside the archive).
+
+    Raises:
+        ArchiveError: a symlink or special file in the archive (see :func:`archive_entries`).
+    """
+    path = Path(path)
+    present = set(archive_entries(path))
+    listed: dict[str, str] = manifest["files"]
+    outside = OUTSIDE_MANIFEST.get(kind_of(manifest))
+    problems = []
+    for rel, digest in sorted(listed.items()):
+        if rel not in present:
+            problems.append(f"{rel}: missing")
+        else:
+            try:
+                same = sha256_file(path / rel) == digest
+            except OSError as err:
+                problems.append(f"{rel}: unreadable: {err.strerror}")
+                continue
+            if not same:
+                problems.append(f"{rel}: sha256 differs from the manifest")
+    for rel in sorted(present):
+        if rel != MANIFEST and rel not in listed and not (outside and outside.match(rel)):
+            problems.append(f"{rel}: not listed in the manifest")
+    return problems
+
+
+def _under(rel: str, prefixes: tuple[str, ...]) -> bool:
+    return any(rel == p or rel.startswith(f"{p}/") for p in prefixes)
+
+
+def resume_problems(
+    path: Path, manifest: dict[str, Any], *, rewritten: tuple[str, ...], growing: tuple[str, ...]
+) -> list[str]:
+    """What stops a writer from continuing the archive at ``path`` (a sweep resuming): a listed
+    file it will not rewrite that changed or went missing, or an unlisted file where it adds none.
+    Its next manifest hashes what is there, so going on would seal such an edit in.
+
+    Args:
+        rewritten: files and folders the writer writes anew (their listed hashes are stale).
+        growing: folders it adds files to (unlisted files there are its own; a missing one is
+            written again).
+    """
+    present = set(archive_entries(path))
+    outside = OUTSIDE_MANIFEST.get(kind_of(manifest))
     listed: dict[str, str] = manifest["files"]
     problems = []
     for rel, digest in sorted(listed.items()):
-        f = path / rel
-        if not f.is_file():
+        if _under(rel, rewritten) or (rel not in present and _under(rel, growing)):
+            continue
+        if rel not in present:
             problems.append(f"{rel}: missing")
-        elif sha256_file(f) != digest:
+        elif sha256_file(Path(path) / rel) != digest:
             problems.append(f"{rel}: sha256 differs from the manifest")
-    for rel in _files_under(path):
-        if rel != MANIFEST and rel not in listed:
+    for rel in sorted(present - set(listed)):
+        if rel != MANIFEST and not (outside and outside.match(rel)) and not _under(rel, rewritten + growing):
             problems.append(f"{rel}: not listed in the manifest")
     return problems
+
+
+def checked_manifest(path: Path, kind: str | None = None) -> dict[str, Any]:
+    """The manifest of an archive whose files all match it: what every reader of an archive calls
+    before reading anything else.
+
+    Raises:
+        ArchiveError: see :func:`read_manifest`; a symlink; a file missing, changed or not listed
+            (the first few named; ``verify`` lists them all).
+    """
+    manifest = read_manifest(path, kind)
+    problems = check_files(path, manifest)
+    if problems:
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise ArchiveError(
+            path, "files",
+            f"{len(problems)} file(s) do not match the manifest: {'; '.join(problems[:3])}{more} "
+            "(allowed: an archive whose files match its manifest; verify lists every difference)",
+        )  # fmt: skip
+    return manifest
 
 
 def verify_archive(path: Path, progress: bool = False) -> VerifyReport:
@@ -380,7 +539,7 @@ def verify_archive(path: Path, progress: bool = False) -> VerifyReport:
         ConfigError, RegionError: the stored config or its region no longer loads.
     """
     path = Path(path)
-    manifest = read_manifest(path)
+    manifest = read_manifest(path, "run")
     report = VerifyReport(path=path, file_problems=check_files(path, manifest))
     cfg_path = path / "config.toml"
     if not cfg_path.is_file():
@@ -437,9 +596,10 @@ def list_archives(results_dir: Path) -> pd.DataFrame:
 
 
 def show_archive(path: Path) -> str:
-    """A manifest summary of the archive followed by its summary.md."""
+    """A manifest summary of the archive followed by its summary.md (an archive whose files do not
+    match its manifest is refused: ArchiveError)."""
     path = Path(path)
-    m = read_manifest(path)
+    m = checked_manifest(path)
     code = m.get("code") or {}
     pk = m.get("packages") or {}
     lines = [

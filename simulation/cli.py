@@ -20,8 +20,11 @@ from typing import NoReturn
 
 from simulation.archive import (
     ArchiveError,
+    VerifyReport,
+    check_files,
     check_out,
     list_archives,
+    read_manifest,
     show_archive,
     verify_archive,
     write_archive,
@@ -29,6 +32,7 @@ from simulation.archive import (
 from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
 from simulation.config import Config, load_config
 from simulation.dashboard import DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard
+from simulation.limits import cap_line, check_arguments, check_compare, check_config, config_source, relabel
 from simulation.params import ConfigError
 from simulation.region import RegionError
 from simulation.runner import run_config
@@ -122,6 +126,7 @@ def _args_run(p: argparse.ArgumentParser) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one config and archive it."""
     cfg = resolve_config(args.config, args)
+    check_config(cfg, str(args.config), args.set)  # region, lever cities, memory: before any work
     if args.out is not None:
         check_out(args.out)
     result = run_config(cfg, progress=progress_wanted())
@@ -147,16 +152,19 @@ def _args_verify(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Check the hashes and re-run bit for bit; exit 1 naming each differing file."""
-    kind = None
-    manifest = args.archive / "manifest.json"
-    if manifest.is_file():
-        import json
-
-        try:
-            kind = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
-        except (ValueError, OSError):
-            kind = None  # verify_archive reports the unreadable manifest
+    """Check the manifest (schema, digest) and the files, then re-run bit for bit; exit 1 naming
+    each differing file (nothing is re-run when the files already differ), 2 for a manifest that
+    cannot be trusted or a symlink in the archive."""
+    if args.sample < 0:
+        raise UsageError("command line", "--sample", f"{args.sample} (allowed: an integer >= 0)")
+    manifest = read_manifest(args.archive)  # ArchiveError: schema, paths, digest
+    kind = manifest.get("kind")
+    problems = check_files(args.archive, manifest)  # ArchiveError: symlinks, special files
+    if problems:
+        for line in VerifyReport(args.archive, file_problems=problems).lines():
+            print(line)
+        print(f"NOT verified: {display(args.archive)} (files differ from the manifest: not re-run)")
+        return 1
     if kind == "sweep":
         return cmd_verify_sweep(args)
     if kind == "compare":
@@ -250,9 +258,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             raise UsageError("command line", "COMMAND", f"missing (allowed: {', '.join(COMMANDS)})")
         args.argv = [PROG, *argv]
+        check_arguments(args)  # bounds on --workers, --replicates, --resamples
+        if args.command == "compare":
+            check_compare(args)
         return COMMANDS[args.command].handler(args)
     except BAD_INPUT as err:
-        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+        file, sets = config_source(locals().get("args"))
+        err = relabel(err, file, sets) if file else err  # "<config>" from deep inside: name the file
+        print(f"error: {cap_line(' '.join(str(err).split()))}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import multiprocessing
 import platform
@@ -764,7 +763,7 @@ def write_compare_archive(
             for rel in sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
             if rel != arc.MANIFEST
         }
-        (tmp / arc.MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        arc.write_manifest(tmp, manifest)
     return final
 
 

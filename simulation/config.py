@@ -16,12 +16,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError, model_validator
 
+from simulation.config_environment import BudgetSection, EnvironmentSection
 from simulation.params import ConfigError, P, PerSector, Section, sectors
 from simulation.policies.city_circle import CityCircleSection
 from simulation.policies.eco_compensation import EcoCompensationSection
 from simulation.policies.emission_trading import EmissionTradingSection
 from simulation.policies.industry_transfer import IndustryTransferSection
 from simulation.policies.red_lines import RedLinesSection
+from simulation.policies.eco_fund import EcoFundSection
+from simulation.policies.hukou_reform import HukouReformSection
+from simulation.policies.innovation_alliance import InnovationAllianceSection
+from simulation.policies.riverside_ban import RiversideBanSection
+from simulation.policies.sponge_city import SpongeCitySection
 from simulation.policies.talent_alliance import TalentAllianceSection
 
 LEVER_SECTIONS = (
@@ -260,14 +266,7 @@ class ProductionSection(Section):
     solver_iterations: int = P(
         2000, "Most price iterations of the goods-market solver per year", "-", "numerical", ge=1, le=100000
     )
-    pollution_damage: float = P(
-        0.0,
-        "Productivity loss per unit of log PM2.5 relative to the base year",
-        "-",
-        "off by default; Chinese estimates suggest a few percent",
-        ge=0,
-        le=1,
-    )
+
 
 
 class TalentSection(Section):
@@ -693,79 +692,6 @@ class LandSection(Section):
     )
 
 
-class EnvironmentSection(Section):
-    air_intensity: PerSector = sectors(
-        25.0,
-        4.0,
-        0.8,
-        0.3,
-        "Air emissions (SO2-equivalent) per unit of output in the base year",
-        "t / 100m yuan",
-        "estimate: China's 2015 industrial SO2 ~13 Mt over ~23 trn yuan of industry, "
-        "skewed to heavy industry",
-    )
-    water_intensity: PerSector = sectors(
-        8.0,
-        3.0,
-        0.8,
-        0.5,
-        "Water emissions (COD) per unit of output in the base year",
-        "t / 100m yuan",
-        "estimate scaled to Wuhan's 2017 all-source COD of 129 kt",
-    )
-    domestic_cod_kg: float = P(
-        25.0,
-        "Raw domestic COD per person per year before treatment",
-        "kg/person/yr",
-        "Chinese per-capita sewage loads ~60 g/day BOD-equivalent",
-        ge=0,
-        le=500,
-    )
-    sewage_treatment_default: float = P(
-        0.9,
-        "Sewage treatment rate where the data has none",
-        "-",
-        "2019 urban rates in the cluster ~90-97%",
-        ge=0,
-        le=1,
-    )
-    tech_progress: float = P(
-        0.035,
-        "Yearly fall in emission intensities from technology",
-        "1/yr",
-        "China's five-year-plan intensity targets 3-4%/yr",
-        ge=0,
-        le=0.5,
-    )
-    pm25_background_share: float = P(
-        0.4,
-        "Share of base-year PM2.5 that is background (not from cluster emissions)",
-        "-",
-        "source apportionment studies: regional transport 30-50%",
-        ge=0,
-        lt=1,
-    )
-    air_spillover_km: float = P(
-        150.0,
-        "Distance decay of air pollution spillovers between cities",
-        "km",
-        "regional transport of fine particles",
-        gt=0,
-        le=5000,
-    )
-    air_spillover_weight: float = P(
-        0.3, "Weight of neighbours' emission densities relative to own", "-", "assumption", ge=0, le=10
-    )
-    water_decay: float = P(
-        0.3,
-        "Share of a river load that decays between two cities",
-        "-",
-        "COD self-purification over ~100 km reaches",
-        ge=0,
-        le=1,
-    )
-
-
 class Config(Section):
     """The whole resolved configuration of one run."""
 
@@ -779,12 +705,18 @@ class Config(Section):
     capital: CapitalSection = CapitalSection()
     land: LandSection = LandSection()
     environment: EnvironmentSection = EnvironmentSection()
+    budget: BudgetSection = BudgetSection()
     industry_transfer: IndustryTransferSection = IndustryTransferSection()
     talent_alliance: TalentAllianceSection = TalentAllianceSection()
     city_circle: CityCircleSection = CityCircleSection()
     eco_compensation: EcoCompensationSection = EcoCompensationSection()
     emission_trading: EmissionTradingSection = EmissionTradingSection()
     red_lines: RedLinesSection = RedLinesSection()
+    sponge_city: SpongeCitySection = SpongeCitySection()
+    eco_fund: EcoFundSection = EcoFundSection()
+    hukou_reform: HukouReformSection = HukouReformSection()
+    riverside_ban: RiversideBanSection = RiversideBanSection()
+    innovation_alliance: InnovationAllianceSection = InnovationAllianceSection()
 
     @model_validator(mode="after")
     def _lever_years(self) -> Config:
@@ -841,7 +773,10 @@ def _explain(err: ValidationError, file: str) -> ConfigError:
         ]
         ann = getattr(f.annotation, "__name__", str(f.annotation))
         hint = f" (allowed: {ann}{', ' + ', '.join(bounds) if bounds else ''})"
-    return ConfigError(file, field, f"{e['msg']}; got {e.get('input')!r}{hint}")
+    from simulation.limits import short  # a 50 MB value is echoed as one short line
+
+    got = f"; got {short(e.get('input'))}" if loc else ""  # not the whole config again
+    return ConfigError(file, field, f"{e['msg']}{got}{hint}")
 
 
 def parse_value(text: str) -> Any:

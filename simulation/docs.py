@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from simulation.config import Config, to_toml
-from simulation.params import PerSector
+from simulation.params import TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,10 +23,10 @@ def _rows(model: type[BaseModel], prefix: str) -> list[str]:
         ann = field.annotation
         path = f"{prefix}.{name}" if prefix else name
         extra = field.json_schema_extra or {}
-        if isinstance(ann, type) and issubclass(ann, BaseModel) and ann is not PerSector:
+        if isinstance(ann, type) and issubclass(ann, BaseModel) and not issubclass(ann, TABLES):
             continue
         default = field.default
-        if isinstance(default, PerSector):
+        if isinstance(default, TABLES):
             default = ", ".join(f"{k} {v:g}" for k, v in default.model_dump().items())
         bounds = [
             f"{sym} {getattr(m, k)}"

@@ -21,13 +21,15 @@ from mesa.agentset import _HardKeyAgentSet
 
 from agents import CityAgent, FirmAgent, TalentAgent
 from agents.batch import BySlot, retire, spawn
-from simulation import environment
 from simulation.config import Config, load_config
 from simulation.core import calibration as cal
 from simulation.core import choice as tal
 from simulation.core import records, trade
+from simulation.core.budget import Budgets
+from simulation.core.environment import Environment
 from simulation.core.firms import FirmStage
 from simulation.core.firmtable import FirmTable
+from simulation.core.indicators import GreenAccounts
 from simulation.core.population import Population
 from simulation.core.streams import Streams
 from simulation.core.talent import TalentStage
@@ -206,6 +208,8 @@ class MiddleYangtzeModel(mesa.Model):
         self.talent_stage = TalentStage(self)
         self.firm_stage = FirmStage(self)
         self.population_stage = Population(self)
+        self.budgets = Budgets(cfg.budget, n, self.prov)
+        self.green = GreenAccounts(self)
         self.policies = self._make_policies()
         self._calibrate()
 
@@ -242,16 +246,22 @@ class MiddleYangtzeModel(mesa.Model):
         self.income_pc0 = self.city.income / self.city.population
         self.land.clear(self.year_result.land_payments)
         self.firm_stage.calibrate(self)
-        self.intensity_air = np.array(cfg.environment.air_intensity.as_tuple())
-        self.intensity_water = np.array(cfg.environment.water_intensity.as_tuple())
-        self.env = environment.Environment(self, c)
-        self._emit()
-        self.env.update(self)
+        self.env = Environment(self)
+        self.env.emit(self)
+        self.fiscal = self._close_budgets()
         self.talent_stage.calibrate(self)
         self.population_stage.calibrate(self)
         self.city.market_access = self.transport.market_access(self.city.gdp)
         for p in self.policies:  # levers starting next year read the base year as their reference
             p.after_emissions(self)
+
+    def _close_budgets(self) -> dict:
+        if not hasattr(self, "wage_general0"):
+            self.wage_general0 = self.city.wage_general.copy()
+        return self.budgets.close(
+            self.city.gdp, self.city.population, self.year_result.revenue.sum(axis=1),
+            self.city.wage_general / self.wage_general0,
+        )  # fmt: skip
 
     def _talent_efficiency_by_work(self) -> np.ndarray:
         t = self.talent
@@ -290,6 +300,7 @@ class MiddleYangtzeModel(mesa.Model):
 
     def _reset_mods(self) -> None:
         n, n_prov = self.n, len(self.provinces)
+        ec = self.config.environment
         self._mods = {
             # provinces: P x P (origin x destination); hukou: (P + 1) x P, last row = outside hukou
             "border_factor": np.ones((n_prov, n_prov)),
@@ -300,10 +311,16 @@ class MiddleYangtzeModel(mesa.Model):
             "talent_pool_tfp": np.ones(n),  # productivity multiplier from shared talent pools
             "firm_subsidy": np.zeros((n, N_SECTORS)),  # utility for firms choosing a city
             "firm_push": np.zeros((n, N_SECTORS)),  # extra pressure on firms to leave a city
-            "cost_share": np.zeros((n, N_SECTORS)),  # ad-valorem costs (abatement, levies) of sales
+            # ad-valorem costs of sales: last year's abatement and permit spending, plus lever levies
+            "cost_share": (self.env.cost_share + self.budgets.levy[:, None]) if hasattr(self, "env")
+            else np.zeros((n, N_SECTORS)),
             "coastal_inflow_factor": 1.0,
             "land_cap_factor": np.ones(n),
             "abatement_extra": np.zeros(n),  # extra water abatement share (eco compensation)
+            "sewage_collection": np.zeros(n),  # collection share levers have built up to (sewage works)
+            # share of collected COD and NH3-N that treatment removes (plant upgrades raise it)
+            "sewage_removal": np.array([[ec.removal_cod], [ec.removal_nh3n]]) * np.ones((2, n)),
+            "tfp_sector": np.ones((n, N_SECTORS)),  # productivity multiplier by city-sector (R&D)
             "trade_cost_factor": None,  # (N + 1) x (N + 1) multiplier of trade hours (last: rest of China)
         }
 
@@ -333,11 +350,10 @@ class MiddleYangtzeModel(mesa.Model):
         gamma = np.array(cfg.production.agglomeration.as_tuple())
         agg = (jobs / self.jobs0)[:, None] ** gamma[None, :]
         damage = 1.0
-        if cfg.production.pollution_damage > 0 and hasattr(self, "env"):
-            damage = np.exp(-cfg.production.pollution_damage * np.log(self.city.pm25 / self.env.pm25_0))[
-                :, None
-            ]
-        shifter = z * agg * self.tfp[None, :] * damage * self.mods["talent_pool_tfp"][:, None]
+        if cfg.environment.pm25_productivity > 0 and hasattr(self, "env"):
+            damage = np.exp(-cfg.environment.pm25_productivity * (self.city.pm25 - self.env.pm25_0))[:, None]
+        mod = self.mods
+        shifter = z * agg * self.tfp[None, :] * damage * mod["talent_pool_tfp"][:, None] * mod["tfp_sector"]
         years = self.year - self.config.run.start_year
         outside = self.outside_spending0 * (1 + cfg.production.outside_growth) ** years
         res = self.production.solve(
@@ -351,7 +367,8 @@ class MiddleYangtzeModel(mesa.Model):
         )
         self.year_result = res
         self.output = res.value_added
-        self.city.gdp = res.value_added.sum(axis=1)
+        rent = self.env.permit_share * res.revenue if hasattr(self, "env") else 0.0
+        self.city.gdp = (res.value_added + rent).sum(axis=1)  # permit payments are part of GDP
         self.city.wage_talent = res.wage_talent
         self.city.wage_general = res.wage_general
         self.city.talent_work = h_eff
@@ -368,7 +385,7 @@ class MiddleYangtzeModel(mesa.Model):
         ).ravel()[cs] * share
         margin = res.profits.ravel()[cs] * share
         f.profit[live] = (
-            margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8 - f.abatement_cost[live]
+            margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8
         )
 
     def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:
@@ -382,18 +399,6 @@ class MiddleYangtzeModel(mesa.Model):
         h = self.config.land.housing_share
         return self.year_result.price_index ** (1 - h) * self.land.rent**h
 
-    def _emit(self) -> None:
-        f, n = self.firms, self.n
-        live = f.living()
-        sec, city = f.sector[live], f.city[live]
-        f.emissions_air[live] = f.output[live] * self.intensity_air[sec] * (1 - f.abatement[live])
-        water_abate = np.clip(f.abatement_water[live] + self.mods["abatement_extra"][city], 0, 1)
-        f.emissions_water[live] = f.output[live] * self.intensity_water[sec] * (1 - water_abate)
-        self.city.emissions_air = np.bincount(city, weights=f.emissions_air[live], minlength=n)
-        self.city.emissions_water = np.bincount(city, weights=f.emissions_water[live], minlength=n) + (
-            self.env.domestic_cod(self)
-        )
-
     # ------------------------------------------------------------------ the year
     def step(self) -> None:
         """Advance one year."""
@@ -403,6 +408,7 @@ class MiddleYangtzeModel(mesa.Model):
         self.year += 1
         self.year_counts, self.year_city_counts = {}, {}
         self._reset_mods()
+        self.budgets.start_year()
         if self.transport.set_year(self.year):  # a link opened: new times, zones, trade costs
             self.city.market_access = self.transport.market_access(self.city.gdp)
             self._update_trade_costs()
@@ -412,8 +418,6 @@ class MiddleYangtzeModel(mesa.Model):
             self._update_trade_costs()
         cfg = self.config
         self.tfp = self.tfp * (1 + np.array(cfg.production.tfp_growth.as_tuple()))
-        self.intensity_air = self.intensity_air * (1 - cfg.environment.tech_progress)
-        self.intensity_water = self.intensity_water * (1 - cfg.environment.tech_progress)
         self.capital.external = np.zeros(self.n)  # capital brought from the coast this year
         self.firm_stage.step(self)
         self.talent_stage.step(self)
@@ -428,10 +432,10 @@ class MiddleYangtzeModel(mesa.Model):
         self._sync_land()
         for p in self.policies:
             p.before_emissions(self)
-        self._emit()
-        self.env.update(self)
+        self.env.emit(self)
         for p in self.policies:
             p.after_emissions(self)
+        self.fiscal = self._close_budgets()
         self.city.market_access = self.transport.market_access(self.city.gdp)
         self.recorder.record(self)
         self.datacollector.collect(self)

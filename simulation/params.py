@@ -45,6 +45,44 @@ class PerSector(Section):
         return (self.heavy, self.manufacturing, self.hightech, self.services)
 
 
+class WideSector(PerSector):
+    """One value per sector, for quantities larger than a share (intensities, costs)."""
+
+    heavy: float = Field(ge=0, le=1e7)
+    manufacturing: float = Field(ge=0, le=1e7)
+    hightech: float = Field(ge=0, le=1e7)
+    services: float = Field(ge=0, le=1e7)
+
+
+POLLUTANTS = ("so2", "nox", "pm", "co2", "cod", "nh3n")
+
+
+class PerPollutant(Section):
+    """One value per pollutant: SO2, NOx, primary PM, CO2 (air); COD, ammonia nitrogen (water)."""
+
+    so2: float = Field(ge=0, le=1e7)
+    nox: float = Field(ge=0, le=1e7)
+    pm: float = Field(ge=0, le=1e7)
+    co2: float = Field(ge=0, le=1e7)
+    cod: float = Field(ge=0, le=1e7)
+    nh3n: float = Field(ge=0, le=1e7)
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return tuple(getattr(self, p) for p in POLLUTANTS)
+
+
+TABLES = (PerSector, PerPollutant)
+
+
+def pollutants(values: dict[str, float], desc: str, unit: str, source: str) -> Any:
+    return Field(PerPollutant(**values), description=desc, json_schema_extra={"unit": unit, "source": source})
+
+
+def wide_sectors(h: float, m: float, t: float, s: float, desc: str, unit: str, source: str) -> Any:
+    default = WideSector(heavy=h, manufacturing=m, hightech=t, services=s)
+    return Field(default, description=desc, json_schema_extra={"unit": unit, "source": source})
+
+
 def sectors(h: float, m: float, t: float, s: float, desc: str, unit: str, source: str) -> Any:
     default = PerSector(heavy=h, manufacturing=m, hightech=t, services=s)
     return Field(default, description=desc, json_schema_extra={"unit": unit, "source": source})

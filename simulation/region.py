@@ -8,6 +8,8 @@ message ``'<file path>: <field>: <what is wrong> (allowed: ...)'``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +98,27 @@ class Region:
     notes: tuple[str, ...] = ()
     file_names: tuple[str, ...] = ()  # CSV files read from source_dir
     column_files: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # optional tables
+
+    @property
+    def regulation(self) -> pd.DataFrame | None:
+        """The dated baseline regulation path (regulation.csv), if the region has one."""
+        return self.extra.get(REGULATION)
+
+    @property
+    def river_flow(self) -> pd.Series | None:
+        """Mean discharge (m3/s) of each city's river (river_flow.csv), by city id."""
+        df = self.extra.get(RIVER_FLOW)
+        return None if df is None else df.groupby("city").mean_discharge_m3s.max()
+
+    @property
+    def pm25_national(self) -> pd.Series | None:
+        """China's observed mean PM2.5 by year (pm25_observed.csv rows with city 'china')."""
+        df = self.extra.get(PM25_OBSERVED)
+        if df is None:
+            return None
+        nat = df[df.city == "china"].dropna(subset=["pm25"])
+        return nat.groupby("year").pm25.mean() if len(nat) else None
 
     @property
     def provinces(self) -> list[str]:
@@ -322,16 +345,65 @@ def _read_csv(path: Path, id_cols: tuple[str, ...]) -> pd.DataFrame:
         raise RegionError(str(path), "file", msg) from exc
 
 
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False also for a name the system refuses (too long, NUL byte)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _shown(path: Path | str, limit: int = 120) -> str:
+    """A path for an error line: cut to ``limit`` characters (a 50 MB name gives one short line)."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
+
+
+REGULATION, RIVER_FLOW, PM25_OBSERVED = "regulation.csv", "river_flow.csv", "pm25_observed.csv"
+ENV_TABLES: dict[str, dict[str, tuple[float, float]]] = {  # numeric columns and their allowed ranges
+    REGULATION: {"start_year": (1990, 2100), "end_year": (1990, 2100), "intensity_change_per_year": (-1, 1)},
+    RIVER_FLOW: {"mean_discharge_m3s": (0, 1e6)},
+    PM25_OBSERVED: {"year": (1990, 2100), "pm25": (0, 1000)},
+}
+ENV_TEXT = {REGULATION: ("policy", "pollutant", "scope_sector"), RIVER_FLOW: ("city",), PM25_OBSERVED: ("city",)}
+
+
+def _env_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The optional environment tables of a region folder, checked column by column."""
+    out = {}
+    for fname, numeric in ENV_TABLES.items():
+        path = folder / fname
+        if not path.is_file():
+            continue
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise RegionError(str(path), "file", f"cannot read CSV: {exc}") from exc
+        for col in (*ENV_TEXT[fname], *numeric):
+            if col not in df.columns:
+                raise RegionError(str(path), col, "required column is missing")
+        for col in ENV_TEXT[fname]:
+            df[col] = df[col].str.strip()
+        for col, (lo, hi) in numeric.items():
+            vals = pd.to_numeric(df[col].str.strip().replace("", "nan"), errors="coerce")
+            bad = df[col].str.strip().ne("") & (vals.isna() | (vals < lo) | (vals > hi))
+            if bad.any():
+                raise RegionError(str(path), col, f"{_rows(bad, df[col])}: allowed: number from {lo:g} to {hi:g}, or blank")
+            df[col] = vals
+        out[fname] = df
+    return out
+
+
 def load_region(spec: str | Path) -> Region:
     """Load a region from a built-in name (a folder under ``regions/``) or a folder path."""
     builtin = BUILTIN_REGIONS_DIR / str(spec)
     is_name = isinstance(spec, str) and "/" not in spec and "\\" not in spec
-    folder = builtin if is_name and builtin.is_dir() else Path(spec)
-    if not folder.is_dir():
+    folder = builtin if is_name and _is_dir(builtin) else Path(spec)
+    if not _is_dir(folder):
         names = sorted(p.name for p in BUILTIN_REGIONS_DIR.iterdir() if p.is_dir())
         msg = (f"region folder not found (allowed: a built-in name: {', '.join(names)}; "
                f"or a folder holding {', '.join(REQUIRED_FILES)})")  # fmt: skip
-        raise RegionError(str(folder), "file", msg)
+        raise RegionError(_shown(folder), "file", msg)
     frames: dict[str, pd.DataFrame | None] = {}
     for fname, cols in ID_COLUMNS.items():
         path = folder / fname
@@ -340,7 +412,9 @@ def load_region(spec: str | Path) -> Region:
             raise RegionError(str(path), "file", msg)
         frames[fname] = _read_csv(path, cols) if path.is_file() else None
     paths = {f: str(folder / f) for f in ID_COLUMNS}
-    return _build(folder.name, frames, paths, folder)
+    region = _build(folder.name, frames, paths, folder)
+    extra = _env_tables(folder)
+    return dataclasses.replace(region, extra=extra, file_names=(*region.file_names, *extra))
 
 
 def _great_circle_km(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

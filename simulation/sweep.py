@@ -57,6 +57,14 @@ import pandas as pd
 
 from simulation import archive as arc
 from simulation.config import Config, apply_overrides, flatten, load_config, read_toml, to_toml, validate
+from simulation.limits import (
+    MAX_RUNS,
+    check_memory,
+    check_region_and_levers,
+    check_scheduler,
+    check_workers,
+    model_columns,
+)
 from simulation.params import ConfigError
 from simulation.sweep_exec import EXECUTORS, Outcome, Task, execute, source_sha256
 
@@ -80,7 +88,6 @@ SWEEP_KEYS = (
 )
 SPEC_KEYS = ("values", "low", "high", "num", "log", "integer")
 AGGS = ("final", "cum", "mean", "total", "max", "min")
-MAX_RUNS = 1_000_000
 RUNS, FAILED = "runs", "failed"
 INDEX, DESIGN, BASE_TOML, SWEEP_TOML, SUMMARY, LOCK = (
     "runs.parquet",
@@ -407,6 +414,12 @@ def _param(file: Path, path: str, spec: dict[str, Any], base_value: Any, design:
                 "(allowed: integer >= 2, or give values = [...])",
             )
         num = _int(file, f"{fld}.num", num, 2)
+        if num > MAX_RUNS:  # before any array is built
+            raise _err(
+                file,
+                f"{fld}.num",
+                f"{num:,} points (allowed: integer 2 to {MAX_RUNS:,}; runs per design <= {MAX_RUNS:,})",
+            )
     elif num is not None:
         raise _err(file, f"{fld}.num", f"not used by a {design} design (allowed: only with design = 'grid')")
     return SweepParam(path, low=low, high=high, num=num, log=log, integer=integer)
@@ -468,6 +481,56 @@ def _unit_sample(
             ) from None
 
 
+def design_size(design: str, params: list[SweepParam], samples: int | None, second_order: bool) -> int:
+    """Points of a design, computed from its specification alone (no array is built): a grid the
+    product of its axes (an integer range counts at most its integers), random/lhs ``samples``,
+    Sobol N(D+2) or N(2D+2), Morris N(D+1)."""
+    if design == "grid":
+        n = 1
+        for p in params:
+            if p.values is not None:
+                k = len(p.values)
+            else:
+                assert p.low is not None and p.high is not None and p.num is not None
+                k = min(p.num, int(p.high) - int(p.low) + 2) if p.integer else p.num
+            n *= max(k, 1)
+            if n > MAX_RUNS:  # enough to refuse; the exact product may be astronomically large
+                return n
+        return n
+    d, n = len(params), int(samples or 0)
+    if design == "sobol":
+        return n * (2 * d + 2 if second_order else d + 2)
+    if design == "morris":
+        return n * (d + 1)
+    return n
+
+
+def _check_metric_columns(file: Path, metrics: list[str], cfg: Config) -> None:
+    """Every metric's column exists in the model table (a one-year probe run of the base config when
+    a metric is not one of compare's headline columns)."""
+    known = {m.rpartition("_")[0] for m in default_metrics()}
+    cols = [m.rpartition("_")[0] for m in metrics]
+    if all(c in known for c in cols):
+        return
+    columns = model_columns(cfg) - {"year"}
+    for m, c in zip(metrics, cols, strict=True):
+        if c not in columns:
+            near = difflib.get_close_matches(c, sorted(columns), n=3)
+            hint = f"did you mean {', '.join(near)}? " if near else ""
+            raise _err(
+                file,
+                "sweep.metrics",
+                f"{m!r}: the model table has no column {c!r} ({hint}allowed: <column>_<{'|'.join(AGGS)}> "
+                f"with a column of: {', '.join(sorted(columns))})",
+            )
+
+
+def _short_values(values: dict[str, Any]) -> str:
+    from simulation.limits import short
+
+    return "{" + ", ".join(f"{k!r}: {short(v, 60)}" for k, v in values.items()) + "}"
+
+
 def _py(value: Any) -> Any:
     """A numpy scalar as the Python value (for overrides and TOML)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -507,6 +570,12 @@ def load_sweep(path: str | Path) -> Sweep:
                 "integer >= 2" + (", a power of 2 for sobol" if design == "sobol" else "") + ")",
             )
         samples = _int(file, "sweep.samples", sw["samples"], 2)
+        if samples > MAX_RUNS:
+            raise _err(
+                file,
+                "sweep.samples",
+                f"{samples:,} (allowed: integer 2 to {MAX_RUNS:,}; runs per design <= {MAX_RUNS:,})",
+            )
     elif "samples" in sw:
         raise _err(
             file,
@@ -565,6 +634,14 @@ def load_sweep(path: str | Path) -> Sweep:
         params.append(p)
 
     # the design: points as parameter values (and unit-cube coordinates for sampled designs)
+    n_runs = design_size(design, params, samples, second_order) * replicates  # arithmetic, no arrays
+    if n_runs > MAX_RUNS:
+        fld = "parameters" if design == "grid" else "sweep.samples"
+        raise _err(
+            file,
+            fld,
+            f"the {design} design has {n_runs:,} runs (allowed: at most {MAX_RUNS:,} runs per design)",
+        )
     if design == "grid":
         grids = [p.grid() for p in params]
         n_points = int(np.prod([len(g) for g in grids], dtype=float))
@@ -597,6 +674,7 @@ def load_sweep(path: str | Path) -> Sweep:
     # every run: its seed, resolved config and id
     run_rows: list[dict[str, Any]] = []
     tasks: dict[str, Task] = {}
+    regions: dict[str, Any] = {}  # region spec -> Region, each loaded once
     paths = [p.path for p in params]
     for i, row in enumerate(points[paths].itertuples(index=False, name=None)):
         values = {k: _py(v) for k, v in zip(paths, row, strict=True)}
@@ -607,7 +685,17 @@ def load_sweep(path: str | Path) -> Sweep:
             if fld == "(top level)":
                 fld = "parameters"
             message = err.message.split("; got {")[0]  # not the whole config again
-            raise _err(file, fld, f"{message} (at point {i}: {values})") from None
+            raise _err(file, fld, f"{message} (at point {i}: {_short_values(values)})") from None
+        try:  # the region and the levers' cities, before any archive exists
+            check_region_and_levers(cfg, str(file), None, regions)
+        except ConfigError as err:
+            at = f"{err.message} (at point {i}: {_short_values(values)})"
+            swept = [p for p in paths if err.field == p or err.field.startswith((p + ".", p + "["))]
+            if swept:
+                raise _err(file, f"parameters.{swept[0]}", at) from None
+            if any(err.field == k or err.field.startswith((k + ".", k + "[")) for k in sets):
+                raise _err(file, f"set.{err.field}", at) from None
+            raise _err(base_file or file, err.field, at) from None
         point_data = cfg.model_dump(mode="json")
         for r in range(replicates):
             seed = run_seed(root_seed, i, r, crn)
@@ -617,6 +705,7 @@ def load_sweep(path: str | Path) -> Sweep:
             tasks.setdefault(rid, Task(rid, toml, seed))
             run_rows.append({"point": i, "replicate": r, "seed": seed, "run_id": rid})
     runs = pd.DataFrame(run_rows).astype({"point": "int64", "replicate": "int64", "seed": "int64"})
+    _check_metric_columns(file, metrics, base_cfg)
     runs = runs.merge(points[["point", *paths]], on="point", how="left", sort=False)
     return Sweep(
         file=file,
@@ -905,7 +994,9 @@ def create_archive(sweep: Sweep, path: Path, command: list[str]) -> Path:
         (tmp / BASE_TOML).write_text(to_toml(sweep.base_config), encoding="utf-8")
         design = sweep.runs.merge(sweep.points.drop(columns=sweep.paths), on="point", how="left")
         (tmp / DESIGN).write_bytes(arc.parquet_bytes(design))
-        _write_json(tmp / arc.MANIFEST, new_manifest(sweep, command))
+        manifest = new_manifest(sweep, command)
+        manifest["files"] = {rel: arc.sha256_file(tmp / rel) for rel in _archive_files(tmp)}
+        arc.write_manifest(tmp, manifest)
     return path
 
 
@@ -1055,6 +1146,7 @@ def run_sweep(
     progress: bool = False,
     command: list[str] | None = None,
     on_note: Callable[[str], None] | None = None,
+    checked: bool = False,
 ) -> SweepReport:
     """Run (or resume) a sweep into its archive and return the report.
 
@@ -1073,17 +1165,21 @@ def run_sweep(
         progress: a tqdm bar on stderr (runs done, failed, time left).
         command: recorded in the manifest (default ``sys.argv``).
         on_note: called with lines of news (default: printed to stderr).
+        checked: :func:`preflight` was already called (scheduler, memory).
 
     Raises:
         ArchiveError: ``out`` holds another sweep or another kind of archive; another process is
             running this archive.
-        ConfigError: the Dask scheduler cannot be reached.
+        ConfigError: the Dask scheduler cannot be reached; the runs held at once would not fit in
+            memory.
     """
     from tqdm import tqdm
 
     if executor not in EXECUTORS:
         raise ConfigError("command line", "--executor", f"{executor!r} (allowed: {', '.join(EXECUTORS)})")
     command = list(sys.argv if command is None else command)
+    if not checked:
+        preflight(sweep, executor, workers, scheduler)  # before the archive folder exists
     path, resumed = locate(sweep, out, results_dir)
     if not resumed:
         create_archive(sweep, path, command)
@@ -1093,7 +1189,13 @@ def run_sweep(
 
     with locked(path):
         _clean_tmp(path)
-        manifest = _read_json(path / arc.MANIFEST) or new_manifest(sweep, command)
+        manifest = arc.read_manifest(path, "sweep")  # schema and digest: an edited manifest is refused
+        problems = arc.resume_problems(path, manifest, rewritten=(INDEX, SUMMARY, FAILED), growing=(RUNS,))
+        if problems:  # resuming would seal the edits into a new manifest
+            raise arc.ArchiveError(
+                path, "files", f"cannot resume: {'; '.join(problems[:3])} (allowed: an archive whose "
+                "files match its manifest; verify lists every difference; or a new --out)",
+            )  # fmt: skip
         if manifest.get("code_sha256") != source_sha256():
             report.notes.append(
                 "the model code changed since this archive began: runs already in it were "
@@ -1106,7 +1208,7 @@ def run_sweep(
         report.skipped = len(sweep.tasks) - len(todo)
         manifest["status"] = "running"
         manifest["updated"] = _now()
-        _write_json(path / arc.MANIFEST, manifest)
+        arc.write_manifest(path, manifest)
         local_code = source_sha256()
         bar = tqdm(
             total=len(todo),
@@ -1187,7 +1289,7 @@ def run_sweep(
             manifest["wall_time_s"] = round(sum(x.get("wall_time_s") or 0 for x in manifest["sessions"]), 3)
             (path / SUMMARY).write_text(summary_markdown(sweep, path, index, manifest), encoding="utf-8")
             manifest["files"] = {rel: arc.sha256_file(path / rel) for rel in _archive_files(path)}
-            _write_json(path / arc.MANIFEST, manifest)
+            arc.write_manifest(path, manifest)
     if report.interrupted:
         raise SweepInterrupted(report)
     return report
@@ -1196,12 +1298,7 @@ def run_sweep(
 # ---------------------------------------------------------------------------- verify
 def read_sweep_manifest(path: Path) -> dict[str, Any]:
     """The manifest of a sweep archive; ArchiveError if it is not one."""
-    m = arc.read_manifest(Path(path))
-    if m.get("kind") != "sweep":
-        raise arc.ArchiveError(
-            Path(path) / arc.MANIFEST, "kind", f"{m.get('kind')!r} is not a sweep (allowed: 'sweep')"
-        )
-    return m
+    return arc.read_manifest(Path(path), "sweep")
 
 
 def archive_tasks(path: Path, manifest: dict[str, Any] | None = None) -> tuple[pd.DataFrame, dict[str, Task]]:
@@ -1246,17 +1343,7 @@ def verify_sweep_archive(
     if sample < 0:
         raise arc.ArchiveError(path, "--sample", f"{sample} (allowed: integer >= 0)")
     m = read_sweep_manifest(path)
-    report = arc.VerifyReport(path=path)
-    listed: dict[str, str] = m.get("files") or {}
-    present = _archive_files(path)
-    for rel, digest in sorted(listed.items()):
-        if not (path / rel).is_file():
-            report.file_problems.append(f"{rel}: missing")
-        elif arc.sha256_file(path / rel) != digest:
-            report.file_problems.append(f"{rel}: sha256 differs from the manifest")
-    for rel in present:
-        if rel not in listed:
-            report.file_problems.append(f"{rel}: not listed in the manifest")
+    report = arc.VerifyReport(path=path, file_problems=arc.check_files(path, m))
     now = arc.code_version()
     if (m.get("code") or {}).get("git_commit") != now["git_commit"]:
         report.notes.append(
@@ -1353,9 +1440,25 @@ def _executor(args: argparse.Namespace) -> tuple[str, int]:
             f"given with --executor {executor} (allowed: only with --executor dask)",
         )
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise ConfigError("command line", "--workers", f"{workers} (allowed: integer >= 1)")
-    return executor, workers
+    return executor, check_workers(workers)
+
+
+def preflight(sweep: Sweep, executor: str, workers: int, scheduler: str | None) -> None:
+    """What the machine must offer before the archive folder is created: a reachable Dask
+    scheduler (short timeout), and memory for the runs held at once (local executors only; a
+    running cluster's workers have their own)."""
+    if scheduler:
+        check_scheduler(scheduler)
+        return
+    concurrent = 1 if executor == "serial" else max(1, min(workers, len(sweep.tasks)))
+    cfg, swept = sweep.base_config, {}
+    for path in ("scale.talent_agents", "scale.firm_agents"):
+        if path in sweep.paths:  # the largest value of each: an upper bound
+            swept[path] = int(pd.to_numeric(sweep.points[path]).max())
+    if swept:
+        cfg = validate(apply_overrides(cfg.model_dump(mode="json"), swept), str(sweep.file))
+    fld = "parameters.scale.talent_agents" if swept else "scale.talent_agents"
+    check_memory(cfg, str(sweep.file), concurrent, fld)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -1369,6 +1472,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     sweep = load_sweep(args.sweep)
     if args.out is not None:
         arc.check_out(Path(args.out), archive_ok=True)
+    preflight(sweep, executor, workers, args.scheduler)  # before anything is printed or created
     if args.dry_run:
         print(sweep.plan())
         for p in sweep.parameters:
@@ -1397,6 +1501,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=progress,
             command=getattr(args, "argv", None),
+            checked=True,
         )
     except SweepInterrupted as stop:
         r = stop.report

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import os
 import shutil
@@ -43,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import archive as arc
+from simulation.limits import MAX_RESAMPLES
 from simulation.sweep import (
     ANALYSIS,
     INDEX,
@@ -50,7 +50,6 @@ from simulation.sweep import (
     metric_values,
     read_index,
     read_run_tables,
-    read_sweep_manifest,
 )
 
 METHODS = ("auto", "sobol", "morris", "delta", "grid")
@@ -184,6 +183,17 @@ def _metric_stats(runs: pd.DataFrame, means: pd.DataFrame, metric: str) -> dict[
     }  # fmt: skip
 
 
+def _run_columns(path: Path, run_ids: list[str]) -> list[str]:
+    """The numeric columns of the model table in the run files (the first readable one)."""
+    for rid in run_ids[:1]:
+        f = Path(path) / "runs" / f"{rid}.parquet"
+        if f.is_file():
+            model = pd.read_parquet(f, filters=[("table", "==", "model")])
+            skip = {"table", "year", "city"}
+            return sorted(c for c in model.columns if c not in skip and model[c].notna().any())
+    return []
+
+
 def analyze(
     path: Path, method: str = "auto", metrics: list[str] | None = None, resamples: int = 500
 ) -> Analysis:
@@ -201,7 +211,7 @@ def analyze(
             the design does not support.
     """
     path = Path(path)
-    m = read_sweep_manifest(path)
+    m = arc.checked_manifest(path, "sweep")  # every file as the manifest lists it, before reading any
     design = m["design"]
     kind = design["kind"]
     params = [p["path"] for p in design["parameters"]]
@@ -232,6 +242,15 @@ def analyze(
                     "command line",
                     "--metrics",
                     f"{x!r} (allowed: <model column>_<final|cum|mean|total|max|min>)",
+                )
+        columns = _run_columns(path, list(dict.fromkeys(ok_runs["run_id"])))
+        for x in extra:
+            if x.rpartition("_")[0] not in columns:
+                raise arc.ArchiveError(
+                    "command line",
+                    "--metrics",
+                    f"{x!r}: the runs' model table has no column {x.rpartition('_')[0]!r} (allowed: "
+                    f"<column>_<final|cum|mean|total|max|min> with a column of: {', '.join(columns)})",
                 )
         model = read_run_tables(
             path,
@@ -493,6 +512,7 @@ def write_analysis(
     if out is not None:
         arc.check_final(final)
     final.parent.mkdir(parents=True, exist_ok=True)
+    arc.clean_stale(final.parent)  # hidden folders of killed analyses
     tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -542,7 +562,7 @@ def write_analysis(
                 if p.is_file()
             },
         }
-        (tmp / arc.MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        arc.write_manifest(tmp, manifest)
         old = final.parent / f".{final.name}.old-{os.getpid()}"
         if final.exists():
             os.replace(final, old)
@@ -592,8 +612,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     Raises:
         ArchiveError: not a sweep archive, nothing to analyse, a bad option (exit code 2).
     """
-    if args.resamples < 10:
-        raise arc.ArchiveError("command line", "--resamples", f"{args.resamples} (allowed: integer >= 10)")
+    if not 10 <= args.resamples <= MAX_RESAMPLES:
+        raise arc.ArchiveError(
+            "command line", "--resamples", f"{args.resamples} (allowed: integer 10 to {MAX_RESAMPLES:,})"
+        )
     t0 = time.perf_counter()
     a = analyze(args.archive, args.method, args.metrics, args.resamples)
     out = write_analysis(

@@ -32,7 +32,6 @@ Command line: :data:`VALIDATE_HELP`, :func:`add_validate_arguments` and :func:`c
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import sys
@@ -1914,7 +1913,7 @@ def write_validation_archive(
             command=list(sys.argv if command is None else command),
             extra=extra,
         )
-        (tmp / arc.MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        arc.write_manifest(tmp, manifest)
     return final
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -68,7 +67,7 @@ def test_archive_has_every_file_with_the_minimum_columns(archive: Path) -> None:
 
 def test_manifest_describes_the_run_and_hashes_every_file(archive: Path, result: RunResult) -> None:
     m = json.loads((archive / "manifest.json").read_text())
-    assert m["schema_version"] == 1 and m["seed"] == 11 and len(m["run_id"]) == 16
+    assert m["schema_version"] == 2 and m["seed"] == 11 and len(m["run_id"]) == 16
     assert m["config"] == result.config.model_dump(mode="json")
     assert m["command"] == ["test"] and m["config_source"] == "small.toml"
     assert {"git_commit", "git_dirty"} <= set(m["code"])
@@ -176,14 +175,16 @@ def test_a_failure_while_writing_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_stale_partial_folders_are_cleaned(result: RunResult, tmp_path: Path) -> None:
-    stale, fresh = tmp_path / ".old.partial-1", tmp_path / ".new.partial-2"
-    for p in (stale, fresh):
+def test_partial_folders_of_dead_writers_are_cleaned(result: RunResult, tmp_path: Path) -> None:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale, mine = tmp_path / f".old.partial-{gone.pid}", tmp_path / f".new.partial-{os.getpid()}"
+    for p in (stale, mine):
         p.mkdir()
-    day_ago = time.time() - 2 * 24 * 3600
-    os.utime(stale, (day_ago, day_ago))
     write_archive(result, tmp_path / "run", config_source=None)
-    assert not stale.exists() and fresh.exists()
+    assert not stale.exists() and mine.exists()  # a live writer's folder is never touched
     assert list(list_archives(tmp_path)["name"]) == ["run"]
 
 

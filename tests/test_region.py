@@ -91,7 +91,8 @@ def test_builtin_cities(builtin: Region) -> None:
     assert builtin.cities.sewage_treatment_rate.isna().sum() == 30
     assert builtin.notes == ()
     assert set(builtin.files()) == {
-        "cities.csv", "links.csv", "rivers.csv", "city_economy.csv", "city_environment.csv", "city_land.csv"
+        "cities.csv", "links.csv", "rivers.csv", "city_economy.csv", "city_environment.csv", "city_land.csv",
+        "regulation.csv", "river_flow.csv", "pm25_observed.csv",
     }  # fmt: skip
     assert all(p.is_file() for p in builtin.files().values())
 
@@ -128,7 +129,10 @@ def test_optional_files_missing_get_defaults(folder: Path) -> None:
     (folder / "city_economy.csv").unlink()
     (folder / "city_environment.csv").unlink()
     (folder / "city_land.csv").unlink()
+    for name in ("regulation.csv", "river_flow.csv", "pm25_observed.csv"):
+        (folder / name).unlink()
     region = load_region(folder)
+    assert region.regulation is None and region.river_flow is None and region.pm25_national is None
     assert set(CITY_COLUMNS) <= set(region.cities.columns)
     wuhan = region.cities.loc["wuhan"]
     assert wuhan.tertiary_educated_share_2020 == 0.12 and wuhan.heavy_industry_flag == "medium"
@@ -320,3 +324,22 @@ def test_synthetic_always_valid(n_cities: int, seed: int) -> None:
     if n_cities > 1:
         assert nx.is_directed_acyclic_graph(rivers)
         assert sum(rivers.out_degree(c) == 0 for c in rivers) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "value", "field"),
+    [
+        ("regulation.csv", "intensity_change_per_year", "fast", "intensity_change_per_year"),
+        ("regulation.csv", "start_year", "3000", "start_year"),
+        ("river_flow.csv", "mean_discharge_m3s", "-5", "mean_discharge_m3s"),
+        ("pm25_observed.csv", "pm25", "lots", "pm25"),
+    ],
+)
+def test_bad_environment_tables_are_refused_naming_file_and_column(folder: Path, name, column, value, field) -> None:
+    path = folder / name
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[0, column] = value
+    df.to_csv(path, index=False)
+    with pytest.raises(RegionError) as err:
+        load_region(folder)
+    assert err.value.file == str(path) and err.value.field == field

@@ -328,10 +328,22 @@ def test_out_holding_another_archive_kind_is_refused(main, tmp_path, capsys):
     assert "not a sweep" in capsys.readouterr().err
 
 
-def test_failed_runs_keep_their_traceback_and_the_sweep_goes_on(main, tmp_path, capsys):
+def test_failed_runs_keep_their_traceback_and_the_sweep_goes_on(main, tmp_path, capsys, monkeypatch):
+    # a bad region is refused before the sweep starts (tests/test_limits.py); here a run that fails
+    # while running: the model raises for one parameter value
+    from simulation.model import MiddleYangtzeModel
+
+    real_run = MiddleYangtzeModel.run
+
+    def run(self):
+        if self.config.talent.border_cost == 2.0:
+            raise RuntimeError("border_cost_two exploded")
+        return real_run(self)
+
+    monkeypatch.setattr(MiddleYangtzeModel, "run", run)
     body = (
         SMALL
-        + '[parameters]\n"run.region" = ["middle_yangtze", "no_such_region"]\n'
+        + '[parameters]\n"transport.commute_limit_min" = [45.0, 75.0]\n'
         + '"talent.border_cost" = [1.0, 2.0]\n'
     )
     path = write(tmp_path, body)
@@ -340,10 +352,10 @@ def test_failed_runs_keep_their_traceback_and_the_sweep_goes_on(main, tmp_path, 
     text = capsys.readouterr().out
     assert "2 ok, 2 failed" in text and text.strip().splitlines()[-1] == f"archive: {sw._display(out)}"
     idx = pd.read_parquet(out / "runs.parquet")
-    bad = idx[idx["run.region"] == "no_such_region"]
-    assert (bad["status"] == "failed").all() and bad["error"].str.contains("no_such_region").all()
+    bad = idx[idx["talent.border_cost"] == 2.0]
+    assert (bad["status"] == "failed").all() and bad["error"].str.contains("border_cost_two").all()
     assert bad["gdp_final"].isna().all()
-    assert (idx.loc[idx["run.region"] == "middle_yangtze", "status"] == "ok").all()
+    assert (idx.loc[idx["talent.border_cost"] == 1.0, "status"] == "ok").all()
     for rid in bad["run_id"]:
         tb = (out / "failed" / f"{rid}.txt").read_text()
         assert tb.startswith("error: ") and "Traceback (most recent call last)" in tb

@@ -35,8 +35,17 @@ def fake_archive(tmp: Path, design: str, extra: str, f, name: str = "fake") -> P
     idx.insert(4, "status", "ok")
     idx.insert(5, "error", None)
     idx["gdp_final"] = f(u[idx["point"].to_numpy()])
-    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
+    write_index(path, idx)
     return path
+
+
+def write_index(path: Path, idx: pd.DataFrame) -> None:
+    """Write ``runs.parquet`` and list it in the manifest, as a finished session does (analyze
+    checks the archive's hashes first)."""
+    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
+    m = arc.read_manifest(path)
+    m["files"]["runs.parquet"] = arc.sha256_file(path / "runs.parquet")
+    arc.write_manifest(path, m)
 
 
 def ishigami(u: np.ndarray) -> np.ndarray:
@@ -62,7 +71,7 @@ def test_sobol_leaves_out_blocks_with_failed_points(tmp_path):
     idx = pd.read_parquet(path / "runs.parquet")
     idx.loc[idx["point"].isin([3, 7]), "status"] = "failed"  # block 0 (points 0-4) and block 1 (5-9)
     idx.loc[idx["point"].isin([3, 7]), "gdp_final"] = np.nan
-    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
+    write_index(path, idx)
     a = sa.analyze(path, resamples=50)
     assert a.metric_stats.set_index("metric").at["gdp_final", "points_used"] == 254
     assert any("2 failed" in n for n in a.notes)

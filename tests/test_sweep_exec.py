@@ -100,10 +100,20 @@ def test_each_session_records_its_executor(executors):
 
 
 def test_failing_run_is_recorded_while_others_complete_in_a_process_pool(tmp_path):
-    body = BODY.format(num=2, replicates=1, end_year=2022) + '"run.region" = ["middle_yangtze", "nowhere"]\n'
+    # a bad region is refused before the sweep starts (tests/test_limits.py); a region folder that
+    # goes away after the check makes its runs fail in the workers
+    import shutil
+
+    from simulation.region import BUILTIN_REGIONS_DIR
+
+    gone = tmp_path / "nowhere"
+    shutil.copytree(BUILTIN_REGIONS_DIR / "middle_yangtze", gone)
+    body = BODY.format(num=2, replicates=1, end_year=2022) + f'"run.region" = ["middle_yangtze", "{gone}"]\n'
     p = tmp_path / "fail.toml"
     p.write_text(body, encoding="utf-8")
-    report = sw.run_sweep(sw.load_sweep(p), tmp_path / "out", executor="process", workers=2)
+    sweep = sw.load_sweep(p)
+    shutil.rmtree(gone)
+    report = sw.run_sweep(sweep, tmp_path / "out", executor="process", workers=2)
     assert report.counts == {"ok": 2, "failed": 2, "pending": 0} and report.failed_now == 2
     idx = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     for rid in idx.loc[idx["status"] == "failed", "run_id"]:

@@ -32,6 +32,7 @@ class Population:
             + pc.wage_weight * np.log(m.city.wage_general)
             - pc.housing_weight * np.log(m.city.rent)
             - pc.pollution_weight * np.log(m.city.pm25)
+            - m.config.environment.water_amenity * m.env.water_amenity()
         )
         hours = m.transport.times / 60.0
         cost = (

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulation.core.environment import COD, NH3N
+from simulation.params import POLLUTANTS
+
 if TYPE_CHECKING:
     from simulation.model import MiddleYangtzeModel
 
@@ -81,6 +84,18 @@ class Recorder:
             "firms": fcounts.sum(axis=1),
             "emissions_air": m.city.emissions_air.copy(),
             "emissions_water": m.city.emissions_water.copy(),
+            **{f"emissions_{p}": m.env.emissions[i].copy() for i, p in enumerate(POLLUTANTS)},
+            "abatement_cost": m.env.abatement_cost.copy(),
+            "permit_payments": m.env.permit_payments.copy(),
+            **m.green.city_columns(m),
+            "budget_revenue": m.fiscal["city_revenue"].copy(),
+            "budget_services": m.fiscal["city_services"].copy(),
+            "budget_lever_net": m.fiscal["city_lever_net"].copy(),
+            "budget_balance": m.fiscal["city_balance"].copy(),
+            "fiscal_levy": m.budgets.levy.copy(),
+            "pm25_extra_cut": m.env.pm25_cut.copy(),
+            "cod_mg_l": m.env.conc[COD].copy(),
+            "nh3n_mg_l": m.env.conc[NH3N].copy(),
             "air_quality": m.city.pm25.copy(),
             "water_quality": m.city.water_index.copy(),
             "gdp_per_capita": m.city.gdp * 1e8 / pop,
@@ -128,6 +143,20 @@ class Recorder:
             "firms": float(rows["firms"].sum()),
             "emissions_air": float(m.city.emissions_air.sum()),
             "emissions_water": float(m.city.emissions_water.sum()),
+            **{f"emissions_{p}": float(m.env.emissions[i].sum()) for i, p in enumerate(POLLUTANTS)},
+            "abatement_cost": float(m.env.abatement_cost.sum()),
+            "abatement_cost_share": float(m.env.abatement_cost.sum() / gdp),
+            "permit_payments": float(m.env.permit_payments.sum()),
+            "gep": float(rows["gep"].sum()),
+            "green_index": float(wpop @ rows["green_index"]),
+            "public_revenue": float(m.fiscal["city_revenue"].sum() + m.fiscal["province_revenue"].sum()),
+            "central_transfers": float(m.fiscal["province_transfers_in"].sum()),
+            "public_balance": float(m.fiscal["city_balance"].sum() + m.fiscal["province_balance"].sum()),
+            "lever_net_city": float(m.fiscal["city_lever_net"].sum()),
+            "lever_net_province": float(m.budgets.net["province"].sum()),
+            "lever_net_central": float(m.fiscal["central_lever_net"].sum()),
+            "budget_transfers_sum": m.budgets.transfers_sum,
+            **{f"spending_{k}": v for k, v in sorted(m.budgets.lever_spending().items())},
             "air_quality": float(wpop @ m.city.pm25),
             "water_quality": float(wpop @ m.city.water_index),
             "gdp_per_capita": gdp * 1e8 / float(pop.sum()),
@@ -155,6 +184,8 @@ class Recorder:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         model = pd.DataFrame(self.rows_model)
+        spend = [c for c in model.columns if c.startswith("spending_")]
+        model[spend] = model[spend].fillna(0.0)  # a purpose nobody spent on this year
         cities = pd.concat([pd.DataFrame(r) for r in self.rows_cities], ignore_index=True)
         log = self.flows_log
         sizes = [len(e[4]) for e in log]

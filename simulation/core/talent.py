@@ -49,6 +49,7 @@ class TalentStage:
             m.city.amen_talent
             - p.housing_weight * np.log(m.city.rent)
             - p.pollution_weight * np.log(m.city.pm25)
+            - m.config.environment.water_amenity * m.env.water_amenity()
             + iv
         )
 

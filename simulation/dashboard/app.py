@@ -211,9 +211,13 @@ def LeverCard(session: Session, lever: str, lang: str, after: Callable, key_salt
                 num("commute_discount")
             elif lever == "eco_compensation":
                 EcoControls(session, lang, after, busy, key_salt, rev)
-                num("cost_per_tonne")
+                num("max_extra_abatement")
             elif lever == "emission_trading":
-                for key, options in (("scope", ("cluster", "province")), ("pollutant", ("air", "water"))):
+                for key, options in (
+                    ("scope", ("cluster", "province")),
+                    ("pollutant", ("so2", "nox", "pm", "co2", "cod", "nh3n")),
+                    ("allocation", ("grandfathered", "auction")),
+                ):
                     rv.Select(
                         label=tr(lang, key),
                         items=[{"text": tr(lang, f"{key}_{o}"), "value": o} for o in options],
@@ -224,13 +228,13 @@ def LeverCard(session: Session, lever: str, lang: str, after: Callable, key_salt
                         hide_details=True,
                         class_="mb-2",
                     )
-                for k in ("cap_start", "cap_decline", "mac_scale"):
+                for k in ("cap_start", "cap_decline"):
                     num(k)
             elif lever == "red_lines":
                 RedLineControls(session, lang, after, busy, city_items, key_salt, rev)
 
 
-_LABELLED = {"receiving_zones", "push_cities", "provinces", "scope", "pollutant"}
+_LABELLED = {"receiving_zones", "push_cities", "provinces", "scope", "pollutant", "allocation"}
 
 
 @solara.component

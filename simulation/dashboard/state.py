@@ -388,13 +388,13 @@ class Session:
     def open_archive(self, path: str | Path) -> bool:
         """Load an archive's config into the draft and rebuild; its years are then compared with
         the archived tables as they are simulated again (replay)."""
-        from simulation.archive import ArchiveError, read_manifest
+        from simulation.archive import ArchiveError, checked_manifest
 
         path = Path(path).expanduser()
         if not path.is_absolute() and not path.exists():
             path = RESULTS_DIR / path
         try:
-            manifest = read_manifest(path)
+            manifest = checked_manifest(path)  # schema, digest and every file's hash
             if (path / "config.toml").is_file():
                 raw = read_toml(path / "config.toml")
                 table = pd.read_parquet(path / "model.parquet")

@@ -59,7 +59,15 @@ def _register() -> None:
     from simulation.policies.emission_trading import EmissionTrading
     from simulation.policies.industry_transfer import IndustryTransfer
     from simulation.policies.red_lines import RedLines
+    from simulation.policies.eco_fund import EcoFund
+    from simulation.policies.hukou_reform import HukouReform
+    from simulation.policies.innovation_alliance import InnovationAlliance
+    from simulation.policies.riverside_ban import RiversideBan
+    from simulation.policies.sponge_city import SpongeCity
     from simulation.policies.talent_alliance import TalentAlliance
 
-    for cls in (IndustryTransfer, TalentAlliance, CityCircle, EcoCompensation, EmissionTrading, RedLines):
+    for cls in (
+        IndustryTransfer, TalentAlliance, CityCircle, EcoCompensation, EmissionTrading, RedLines,
+        SpongeCity, EcoFund, HukouReform, RiversideBan, InnovationAlliance,
+    ):  # fmt: skip
         LEVERS[cls.name] = cls

@@ -14,6 +14,11 @@ class LeverSection(Section):
     enabled: bool = P(False, "Switch the lever on", "-", "off in the baseline (design brief §4)")
     start_year: int = P(2021, "First year the lever acts", "year", "scenario choice", ge=1990, le=2200)
 
+    def references(self, name: str) -> list[tuple[str, str, list[str]]]:
+        """(field, "city" or "province", names) for every region id the section names, so that they
+        are checked against the region before any work (``simulation.limits``)."""
+        return []
+
 
 def check_cities(model: MiddleYangtzeModel, field: str, cities: list[str]) -> list[int]:
     """Indices of the named cities, or a ConfigError naming the field and the valid ids."""

@@ -53,6 +53,13 @@ class Corridor(Section):
         return self
 
 
+    @model_validator(mode="after")
+    def _two_cities(self) -> Corridor:
+        if self.a == self.b:
+            raise ValueError(f"a corridor from {self.a!r} to itself (allowed: two different cities a and b)")
+        return self
+
+
 class Circle(Section):
     """A metropolitan circle: a centre and member cities."""
 

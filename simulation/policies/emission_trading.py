@@ -1,17 +1,20 @@
-"""Emission cap and trade (排污权交易): a cap path over a scope, permits cleared at a price, firms
-abating up to that price.
+"""Emission cap and trade (排污权交易): a cap path over a scope, permits allocated to firms, a price
+that clears, and firms that abate or buy.
 
-Stands for: the provincial pilots in paid use and trading of emission rights (Hubei and Hunan
-among the 2007 pilots; SO2 and COD permits), and the seed essay's call to use emission trading to
-cap the cluster's pollution.
+Stands for: the paid use and trading of emission rights (排污权有偿使用和交易), piloted from 2007 with
+Hubei and Hunan among the pilot provinces (SO2, COD, later NOx and NH3-N), and the seed essay's call
+to cap the cluster's pollution with a market.
 
 In the model: in each scope (the whole cluster, or each province) the cap is ``cap_start`` times the
-scope's emissions of the pollutant in the year before the lever starts, falling by ``cap_decline``
-a year. A firm's marginal abatement cost is mac_scale * a / (1 - a) yuan per tonne at abatement
-share a, so at permit price p it abates a = p / (p + mac_scale); the price clears the market:
-p = mac_scale * (E / cap - 1) when unabated emissions E exceed the cap, else 0 — so emissions equal
-the cap whenever it binds. Abatement costs lower profits (and so feed exit and relocation);
-permits are grandfathered, so permit payments net out within a scope.
+firms' emissions of the pollutant in the year before the lever starts, falling by ``cap_decline`` of
+that a year. Permits are either given free in proportion to each firm's emissions the year before
+(grandfathered) or all sold at the clearing price (auction; the revenue goes to the provincial
+budgets in proportion to their cities' emissions). Each firm has its own abatement cost curve
+(``simulation.core.abatement``) and abates until its marginal cost meets the price; the price makes
+the scope's emissions equal to the cap. Firms whose abatement is cheap abate more and sell permits
+to the others. What each firm spends on abatement and on permits raises its city-sector's costs in
+the next year's production (prices, market shares, factor demand) and, above or below its
+city-sector's average, its own profit (entry, exit and relocation).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from simulation.params import P
+from simulation.core import abatement as ab
+from simulation.params import POLLUTANTS, P
 from simulation.policies import Lever
 from simulation.policies.base import LeverSection
 
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 
 
 class EmissionTradingSection(LeverSection):
-    """Emission cap and trade: a cap path, a clearing permit price, abatement up to the price."""
+    """Emission cap and trade: a cap path, permits, a clearing price, abatement up to the price."""
 
     scope: Literal["cluster", "province"] = P(
         "cluster",
@@ -37,15 +41,21 @@ class EmissionTradingSection(LeverSection):
         "-",
         "provincial pilots vs a cluster market",
     )
-    pollutant: Literal["air", "water"] = P(
-        "air",
-        "Pollutant capped: air (SO2-eq) or water (COD)",
+    pollutant: Literal["so2", "nox", "pm", "co2", "cod", "nh3n"] = P(
+        "so2",
+        "Pollutant capped",
         "-",
-        "SO2 and COD are the traded pollutants in the pilots",
+        "SO2 and COD were the first traded pollutants in the pilots; NOx and NH3-N followed",
+    )
+    allocation: Literal["grandfathered", "auction"] = P(
+        "grandfathered",
+        "Permits given free by last year's emissions, or all sold at the clearing price",
+        "-",
+        "pilots began with free allocation of existing sources and paid use for new ones",
     )
     cap_start: float = P(
         1.0,
-        "Cap in the start year, as a share of the scope's emissions the year before",
+        "Cap in the start year, as a share of the scope's firm emissions the year before",
         "share",
         "scenario choice",
         gt=0,
@@ -59,14 +69,6 @@ class EmissionTradingSection(LeverSection):
         ge=0,
         le=0.2,
     )
-    mac_scale: float = P(
-        8000.0,
-        "Marginal abatement cost at 50% abatement",
-        "yuan/t",
-        "Chinese SO2 abatement cost estimates 3,000-15,000 yuan/t",
-        gt=0,
-        le=1e7,
-    )
 
 
 class EmissionTrading(Lever):
@@ -74,54 +76,67 @@ class EmissionTrading(Lever):
 
     def __init__(self, model: MiddleYangtzeModel, section: EmissionTradingSection) -> None:
         super().__init__(model, section)
+        self.pollutant = section.pollutant
+        self.p = POLLUTANTS.index(section.pollutant)
         self.scope_of = model.prov.copy() if section.scope == "province" else np.zeros(model.n, int)
         self.n_scopes = int(self.scope_of.max()) + 1
         self.base: np.ndarray | None = None
-        self.price = np.zeros(self.n_scopes)
-        self.cap = np.full(self.n_scopes, np.nan)
+        self.reset()
+        self._history: dict[int, float] = {}  # firm uid -> last year's emissions (t)
 
-    def _city_emissions(self, model: MiddleYangtzeModel) -> np.ndarray:
-        return model.city.emissions_air if self.section.pollutant == "air" else model.city.emissions_water
+    def reset(self) -> None:
+        k = self.n_scopes
+        self.price, self.cap, self.traded = np.zeros(k), np.zeros(k), np.zeros(k)
+        self.emitted, self.revenue = np.zeros(k), 0.0
+        self._firm_price = np.zeros(0)
+        self._permits = np.zeros(0)
 
+    # ------------------------------------------------------------------ hooks
     def after_emissions(self, model: MiddleYangtzeModel) -> None:
-        if model.year == self.section.start_year - 1 or (
-            self.base is None and model.year >= self.section.start_year - 1
-        ):
-            if self.base is None:
-                self.base = np.bincount(
-                    self.scope_of, weights=self._city_emissions(model), minlength=self.n_scopes
-                )
-
-    def before_emissions(self, model: MiddleYangtzeModel) -> None:
+        env = model.env
+        if self not in env.markets and self.section.enabled:
+            env.markets.append(self)
+        if self.base is None and model.year >= self.section.start_year - 1:
+            firm = env.firm_emissions[self.p]
+            self.base = np.bincount(self.scope_of, weights=firm, minlength=self.n_scopes)
         f = model.firms
         live = f.living()
-        field = "abatement" if self.section.pollutant == "air" else "abatement_water"
-        if not self.active(model) or self.base is None:
-            getattr(f, field)[live] = 0.0
-            f.abatement_cost[live] = 0.0
-            self.price[:] = 0.0
-            return
-        s = self.section
-        years = model.year - s.start_year
-        self.cap = self.base * s.cap_start * max(1 - s.cap_decline * years, 0.0)
-        intensity = model.intensity_air if s.pollutant == "air" else model.intensity_water
-        unabated = f.output[live] * intensity[f.sector[live]]
-        scope = self.scope_of[f.city[live]]
-        # other sources (untreated sewage) count against a water cap but do not trade
-        other = np.zeros(self.n_scopes)
-        if s.pollutant == "water":
-            other = np.bincount(self.scope_of, weights=model.env.domestic_cod(model), minlength=self.n_scopes)
-        e = np.bincount(scope, weights=unabated, minlength=self.n_scopes)
-        room = np.maximum(self.cap - other, 1e-9)
-        self.price = np.where(e > room, s.mac_scale * (e / room - 1), 0.0)
-        p = self.price[scope]
-        a = p / (p + s.mac_scale)
-        getattr(f, field)[live] = a
-        # cost of abating share a: integral of mac_scale * x / (1 - x) dx = mac_scale * (-ln(1 - a) - a)
-        f.abatement_cost[live] = unabated * s.mac_scale * (-np.log1p(-a) - a) / 1e8
+        self._history = dict(zip(f.uid[live].tolist(), env.firm_emission_by_firm[self.p].tolist(), strict=True))
 
+    def settle(self, m: MiddleYangtzeModel, live, unabated, c, floor) -> np.ndarray:
+        """Clear each scope's market; returns every live firm's abatement share."""
+        s = self.section
+        years = m.year - s.start_year
+        self.cap = self.base * s.cap_start * max(1 - s.cap_decline * years, 0.0)
+        scope = self.scope_of[m.firms.city[live]]
+        hist = np.array([self._history.get(u, 0.0) for u in m.firms.uid[live].tolist()])
+        permits = np.zeros(len(live))
+        a = np.zeros(len(live))
+        for k in range(self.n_scopes):
+            sel = scope == k
+            if s.allocation == "grandfathered":
+                permits[sel] = ab.grandfather(hist[sel], self.cap[k])
+            res = ab.clear(unabated[sel], c[sel], floor[sel], self.cap[k], permits[sel])
+            self.price[k], self.traded[k], self.emitted[k] = res.price, res.traded, res.emissions
+            a[sel] = ab.share_at(res.price, c[sel], floor[sel])
+        self._firm_price = self.price[scope]
+        self._permits = permits
+        self.revenue = float(self.price @ self.cap) / 1e8 if s.allocation == "auction" else 0.0
+        return a
+
+    def price_of(self, live) -> np.ndarray:
+        return self._firm_price
+
+    def allowance_value(self, live) -> np.ndarray:
+        return self._firm_price * self._permits
+
+    # ------------------------------------------------------------------ outputs
     def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+        on = self.active(model)
         return {
-            "permit_price": float(self.price.max()) if self.active(model) else 0.0,
-            "emission_cap": float(np.nansum(self.cap)) if self.active(model) else 0.0,
+            "permit_price": float(self.price.max()) if on else 0.0,
+            "permits_traded": float(self.traded.sum()) if on else 0.0,
+            "emission_cap": float(self.cap.sum()) if on else 0.0,
+            "capped_emissions": float(self.emitted.sum()) if on else 0.0,
+            "permit_revenue": self.revenue if on else 0.0,
         }

@@ -1,0 +1,138 @@
+"""The baseline regulation path: dated total-emission targets and sector standards, as data.
+
+Two kinds of row in the region's regulation.csv act on firms:
+
+* ``target_kind = total`` (the five-year plans' binding totals, the Blue Sky plan): the cluster's
+  emissions of the pollutant may change by at most the plan's yearly rate
+  r = (1 + target_change) ** (1 / (end_year - base_year)) - 1 in each year of the plan; after the
+  last plan the cap stays at its last level (no plan after it is assumed, and none is undone).
+  Firms meet the cap by a command-and-control standard: every covered firm abates the same share,
+  the smallest that keeps the cluster's firm emissions at the cap (residents' and vehicles' emissions
+  count against it too but are not abated by firms).
+* ``target_kind = intensity`` or ``concentration`` with an ``intensity_change_per_year`` (sector
+  standards such as ultra-low emission retrofits, the CO2-intensity targets): the allowed emissions
+  per unit of output of the covered sectors fall by that rate in each year in force.
+* ``pollutant = pm25, target_kind = concentration`` (the Blue Sky plan's and the five-year plans'
+  binding PM2.5 targets for cities above the national standard of 35 µg/m3): a city above the
+  standard must bring its PM2.5 down by the plan's yearly rate from its level of the year before;
+  where emissions alone do not get it there, its firms must cut SO2, NOx and primary PM further by
+  a common share of the city, the smallest total cuts that meet every city's target
+  (``concentration_cuts``). Where these targets bind, the PM2.5 path
+  holds by construction; what the model adds is what meeting them costs, and where.
+
+Rows for VOCs and energy are read and reported but do not act. Structural change is not assumed:
+it is whatever the model's economy does, and lowers the abatement a total target needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq, linprog
+
+from simulation.params import POLLUTANTS
+
+SECTOR_NAMES = ("heavy", "manufacturing", "hightech", "services")
+P, K = len(POLLUTANTS), len(SECTOR_NAMES)
+
+
+def _sectors(scope: str) -> list[int]:
+    if scope == "all":
+        return list(range(K))
+    return [SECTOR_NAMES.index(scope)] if scope in SECTOR_NAMES else []
+
+
+class Regulation:
+    """Yearly floors on firms' abatement from the dated targets of ``table`` (None: no regulation)."""
+
+    def __init__(self, table, start_year: int) -> None:
+        self.start = start_year
+        rows = [] if table is None else list(table.itertuples(index=False))
+        self.totals = [r for r in rows if r.target_kind == "total" and r.pollutant in POLLUTANTS]
+        self.standards = [
+            r for r in rows
+            if r.target_kind != "total" and r.pollutant in POLLUTANTS
+            and np.isfinite(float(r.intensity_change_per_year))
+        ]  # fmt: skip
+        self.allowed = np.ones((P, K))  # allowed intensity relative to 2019, by sector standards
+        self.cap = np.full(P, np.nan)  # cluster emissions cap, t (nan: no total target yet)
+        self.pm25_rows = [r for r in rows if r.pollutant == "pm25" and r.target_kind == "concentration"]
+        self.year = start_year
+
+    def total_rate(self, year: int, p: int) -> float | None:
+        """The tightest yearly change allowed by the total targets in force in ``year``."""
+        rates = [
+            (1.0 + float(r.target_change)) ** (1.0 / max(int(r.end_year) - int(r.base_year), 1)) - 1.0
+            for r in self.totals
+            if r.pollutant == POLLUTANTS[p] and int(r.start_year) <= year <= int(r.end_year)
+        ]
+        return min(rates) if rates else None
+
+    def advance(self, year: int, emissions: np.ndarray) -> None:
+        """Move to ``year``: tighten the sector standards and the caps (``emissions``: last year's, (P,))."""
+        if year <= self.year:
+            return
+        self.year = year
+        step = np.zeros((P, K))
+        for r in self.standards:
+            if int(r.start_year) <= year <= int(r.end_year):
+                p = POLLUTANTS.index(r.pollutant)
+                for k in _sectors(r.scope_sector):
+                    step[p, k] = min(step[p, k], float(r.intensity_change_per_year))
+        self.allowed = self.allowed * (1.0 + step)
+        for p in range(P):
+            rate = self.total_rate(year, p)
+            if rate is not None:
+                base = emissions[p] if np.isnan(self.cap[p]) else self.cap[p]
+                self.cap[p] = base * (1.0 + rate)
+
+    def floors(self, p: int, sector: np.ndarray, unabated: np.ndarray, other: float) -> np.ndarray:
+        """Each firm's abatement floor for pollutant ``p``: its sector standard, raised uniformly
+        where needed so that firm emissions plus ``other`` (non-firm sources) meet the cap."""
+        floor = 1.0 - self.allowed[p, sector]
+        cap = self.cap[p]
+        if np.isnan(cap):
+            return floor
+        room = max(cap - other, 0.0)
+
+        def excess(a: float) -> float:
+            return float(unabated @ (1.0 - np.maximum(floor, a))) - room
+
+        if excess(0.0) <= 0:
+            return floor
+        a = brentq(excess, 0.0, 1.0 - 1e-12, xtol=1e-12) if excess(1.0 - 1e-12) < 0 else 1.0 - 1e-12
+        return np.maximum(floor, a)
+
+    def pm25_rate(self, year: int) -> float | None:
+        """The tightest yearly PM2.5 change required of cities above the standard in ``year``."""
+        rates = [
+            (1.0 + float(r.target_change)) ** (1.0 / max(int(r.end_year) - int(r.base_year), 1)) - 1.0
+            for r in self.pm25_rows
+            if int(r.start_year) <= year <= int(r.end_year)
+        ]
+        return min(rates) if rates else None
+
+
+def concentration_cuts(
+    target: np.ndarray, background: np.ndarray, kappa: np.ndarray, spill: np.ndarray,
+    free: np.ndarray, firm: np.ndarray, area: np.ndarray, kept: np.ndarray, most: float = 0.95,
+) -> np.ndarray:  # fmt: skip
+    """Extra cut x_c of firms' PM2.5-forming emissions in each city so that PM2.5 <= target.
+
+    PM2.5_c = background_c + kappa_c * sum_j spill_cj (free_j + firm_j (1 - x_j)) / area_j, with
+    ``free`` the sources firms do not control and ``firm`` the firms' PM2.5-weighted emissions (t).
+    Cuts already ordered stay in force (``kept``: a standard is not undone). The smallest total cut
+    that meets every target (a linear programme, HiGHS); where a target cannot be met with cuts of
+    at most ``most``, the shortfall is left (a penalised slack).
+    """
+    pm = background + kappa * (spill @ ((free + firm * (1 - kept)) / area))
+    need = pm - target
+    if not (need > 1e-9).any():
+        return kept.copy()
+    need = need + kappa * (spill @ (firm * kept / area))  # measured from no cut
+    n = len(target)
+    b = kappa[:, None] * spill * (firm / area)[None, :]  # d PM2.5_c / d x_j (negative sign moved)
+    rows = np.flatnonzero(np.isfinite(target))
+    a_ub = np.hstack([-b[rows], -np.eye(n)[rows]])  # b x + slack >= need  ->  -b x - slack <= -need
+    cost = np.r_[np.ones(n), np.full(n, 1e4)]
+    res = linprog(cost, A_ub=a_ub, b_ub=-need[rows], bounds=[(k, max(k, most)) for k in kept] + [(0, None)] * n, method="highs")
+    return np.maximum(np.clip(res.x[:n], 0.0, most), kept) if res.status == 0 else kept.copy()
