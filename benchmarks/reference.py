@@ -220,6 +220,7 @@ class ReferenceTalentStage(_Stage, TalentStage):
         retired = np.zeros(n, np.int64)
         flows: Counter = Counter()
         coast = migrants = cross = 0
+        self._asked: dict[str, list] = {"review": [], "graduate": []}  # for levers' what-ifs
         for agent in list(m.agents_by_type.get(TalentAgent, ())):
             s = agent.slot
             t.age[s] += 1
@@ -231,9 +232,9 @@ class ReferenceTalentStage(_Stage, TalentStage):
             if u[0] >= tc.review_rate:
                 continue
             origin = int(t.home[s])
-            dest = self._draw(
-                "home", self.home_probabilities(origin, int(t.hukou[s]), float(t.skill[s])), u[1]
-            )
+            probs = self.home_probabilities(origin, int(t.hukou[s]), float(t.skill[s]))
+            self._asked["review"].append(((origin, int(t.hukou[s]), float(t.skill[s])), probs))
+            dest = self._draw("home", probs, u[1])
             if dest != origin:
                 flows[origin, dest] += 1
             if dest == n:
@@ -257,8 +258,33 @@ class ReferenceTalentStage(_Stage, TalentStage):
         m.count("migration_out", coast * tpa)
         grads = self._graduate_agents(m)
         entrants = self._entrant_agents(m)
+        self._record_choices(m)
         m.count("talent_entries", (grads + entrants) * tpa)
         m.count("talent_exits", (n_retired + coast) * tpa)
+
+    def _record_choices(self, m: MiddleYangtzeModel) -> None:
+        """The year's choices in the array stage's form (``TalentStage.choices``: inputs, one row of
+        probabilities per chooser), which levers read to ask what a choice would have been under
+        other rules (the talent alliance's spillover)."""
+        self.choices = []
+        extras = {"review": (0.0, None), "graduate": (self.cfg.graduate_stay_weight, m.mods["graduate_bonus"])}
+        for kind, rows in self._asked.items():
+            if not rows:
+                continue
+            o, h, sk = (np.array(c) for c in zip(*(r[0] for r in rows), strict=True))
+            stay, extra = extras[kind]
+            args = (o, h, sk, stay, None if extra is None else extra.copy())
+            self.choices.append((args, np.array([r[1] for r in rows]), np.arange(len(rows))))
+
+    def class_probs(self, m: MiddleYangtzeModel, origin, hukou, skill, stay_bonus=0.0, extra=None):
+        """Per-chooser probabilities under the model's current rules (``TalentStage.class_probs``'s
+        contract with one class per chooser), from this stage's own per-agent utilities."""
+        self.year_inputs(m)
+        probs = np.array(
+            [self.home_probabilities(int(o), int(h), float(k), stay_bonus, extra)
+             for o, h, k in zip(origin, hukou, skill, strict=True)]
+        )  # fmt: skip
+        return probs, np.arange(len(origin)), None
 
     def _skill(self, m, purpose: str, uid) -> float:
         sig = self.cfg.skill_sigma
@@ -308,6 +334,7 @@ class ReferenceTalentStage(_Stage, TalentStage):
                 skill = self._skill(m, "grad.skill", uid)
                 age = 22 + int(np.floor(uu[3] * 3))
                 probs = self.home_probabilities(uni, hukou, skill, tc.graduate_stay_weight, bonus)
+                self._asked["graduate"].append(((uni, hukou, skill), probs))
                 home = self._draw("graduate", probs, uu[4])
                 if home == n:
                     leave += 1
@@ -416,6 +443,7 @@ class ReferenceFirmStage(_Stage, FirmStage):
         m.count(f"firm_{kind}s", len(new) * m.firms_per_agent, by_city=cities)
         if kind != "coastal":
             m.count("firm_entries", len(new) * m.firms_per_agent, by_city=cities)
+        self.arrived.append(np.array(slots, np.int64))
         return slots
 
     # ------------------------------------------------------------------ the year
@@ -428,6 +456,7 @@ class ReferenceFirmStage(_Stage, FirmStage):
             s = a.slot
             f.logq[s] = rho * f.logq[s] + sd * m.streams.normal("firm.shock", yr, f.uid[s])
             f.age[s] += 1
+        self.arrived = []  # slots of firms that set up in a new city this year (levers pay for some)
         self._exits(m)
         self._entries(m)
         self._coastal_arrivals(m)
@@ -548,6 +577,7 @@ class ReferenceFirmStage(_Stage, FirmStage):
             m.capital.move(o, d, k, share)
             for s, _, dest, _ in moves:
                 f.city[s] = dest
+            self.arrived.append(np.array([mv[0] for mv in moves], np.int64))
             pairs = Counter(zip(o.tolist(), d.tolist(), strict=True))
             m.log_flows("relocation", _pairs(pairs, m.city_ids, m.city_ids, m.firms_per_agent))
         m.count("relocations", len(moves) * m.firms_per_agent)

@@ -154,16 +154,23 @@ def check_out(out: Path, archive_ok: bool = False) -> None:
     out = Path(out)
     long = next((p for p in out.parts if len(os.fsencode(p)) > NAME_MAX), None)
     if long is not None:
-        raise ArchiveError(f"{str(out)[:60]}...", "--out",
-                           f"a folder name is {len(os.fsencode(long))} bytes (allowed: at most {NAME_MAX})")
+        raise ArchiveError(
+            f"{str(out)[:60]}...",
+            "--out",
+            f"a folder name is {len(os.fsencode(long))} bytes (allowed: at most {NAME_MAX})",
+        )
     if out.exists() and not out.is_dir():
         raise ArchiveError(out, "--out", "is a file (allowed: a folder to hold the archive)")
     for i, folder in enumerate([out, *out.parents]):
         if folder.exists() and not folder.is_dir():
             raise ArchiveError(out, "--out", f"{folder} is a file, not a folder (allowed: a folder path)")
         if (folder / MANIFEST).is_file() and not (archive_ok and i == 0):
-            raise ArchiveError(out, "--out", f"{folder} is an archive; writing into it would damage it "
-                               "(allowed: a new folder, or a folder that holds archives)")
+            raise ArchiveError(
+                out,
+                "--out",
+                f"{folder} is an archive; writing into it would damage it "
+                "(allowed: a new folder, or a folder that holds archives)",
+            )
     existing = next(p for p in [out, *out.parents] if p.exists())
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ArchiveError(out, "--out", f"{existing} is not writable (allowed: a folder you can write to)")

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from simulation import decompose
 from simulation.config import Config, apply_overrides, flatten, load_config, to_toml, validate
 from simulation.model import MiddleYangtzeModel
 from simulation.params import ConfigError
@@ -92,8 +93,16 @@ METRICS: list[Metric] = [
     *_m("gdp_per_capita", ("final",), "GDP per capita", "thousand yuan", 1e-3, 2),
     *_m("population", ("final",), "Population", "million", 1e-6, 3),
     *_m("talent", ("final", "mean"), "Talent", "million persons", 1e-6, 4),
-    *_m("emissions_air", ("final", "cum"), "Air emissions", "kt SO2-eq", 1e-3, 2),
-    *_m("emissions_water", ("final", "cum"), "Water emissions", "kt COD", 1e-3, 2),
+    *_m("gep", ("final",), "Gross ecosystem product (GEP)", "100m yuan", 1.0, 1),
+    *_m("green_index", ("final",), "Green-development index (population-weighted)", "index", 1.0, 3),
+    *_m("emissions_air", ("final", "cum"), "Air pollutant emissions (SO2 + NOx + PM)", "kt", 1e-3, 2),
+    *_m("emissions_water", ("final", "cum"), "Water pollutant emissions (COD + NH3-N)", "kt", 1e-3, 2),
+    *_m("emissions_so2", ("final",), "SO2 emissions", "kt", 1e-3, 2),
+    *_m("emissions_nox", ("final",), "NOx emissions", "kt", 1e-3, 2),
+    *_m("emissions_co2", ("final",), "CO2 emissions", "Mt", 1e-6, 2),
+    *_m("emissions_cod", ("final",), "COD emissions", "kt", 1e-3, 2),
+    *_m("abatement_cost", ("cum",), "Abatement spending", "100m yuan", 1.0, 2),
+    *_m("public_balance", ("cum",), "Public budget balance (cities + provinces)", "100m yuan", 1.0, 2),
     *_m("air_quality", ("final", "mean"), "PM2.5 (population-weighted)", "µg/m³", 1.0, 3),
     *_m("water_quality", ("final", "mean"), "Water index (population-weighted)", "index", 1.0, 4),
     *_m("inequality_cv", ("final", "mean"), "Inequality of GDP per capita (CV)", "CV", 1.0, 4),
@@ -108,8 +117,13 @@ RAW_UNITS: dict[str, str] = {
     "gdp_per_capita": "yuan",
     "population": "persons",
     "talent": "persons",
-    "emissions_air": "t SO2-eq",
-    "emissions_water": "t COD",
+    "emissions_air": "t (SO2 + NOx + primary PM)",
+    "emissions_water": "t (COD + NH3-N)",
+    "gep": "100m yuan (current prices)",
+    "green_index": "index (80 = base-year median city)",
+    **{f"emissions_{p}": "t" for p in ("so2", "nox", "pm", "co2", "cod", "nh3n")},
+    "abatement_cost": "100m yuan",
+    "public_balance": "100m yuan",
     "air_quality": "µg/m³ PM2.5",
     "water_quality": "index (1 = base-year median city)",
     "inequality_cv": "coefficient of variation",
@@ -128,7 +142,8 @@ CITY_METRICS: dict[str, str] = {
 }
 WORSE_WHEN_HIGHER = frozenset({"air_quality", "water_quality", "emissions_air", "emissions_water"})
 # model-table columns whose yearly paths are compared (``yearly_effects`` and the time-series plot)
-YEARLY_COLUMNS = ("gdp", "emissions_air", "emissions_water", "talent", "air_quality", "water_quality")
+YEARLY_COLUMNS = ("gdp", "emissions_air", "emissions_water", "talent", "air_quality", "water_quality",
+                  "gep", "green_index")  # fmt: skip
 
 
 def _check_counts(replicates: int, workers: int) -> None:
@@ -179,6 +194,7 @@ class CompareResult:
     edges_base: pd.DataFrame
     edges_scenario: pd.DataFrame
     config_diff: list[tuple[str, Any, Any]] = field(default_factory=list)
+    decomposition: pd.DataFrame | None = None  # talent alliance parts (simulation.decompose)
     wall_time_s: float = 0.0
     workers: int = 1
 
@@ -476,14 +492,32 @@ def compare(
     yearly = _grouped_effects(runs_model, ["year"], YEARLY_COLUMNS)
     yearly = yearly.sort_values(["metric", "year"], kind="stable").reset_index(drop=True)
     yearly.insert(2, "unit", [RAW_UNITS.get(c, "-") for c in yearly["metric"]])
+    decomposition = _decompose(runs, scen_cfg, seeds, int(workers), progress, region)
     return CompareResult(
         base_config=base_cfg, scenario_config=scen_cfg, root_seed=int(root_seed), seeds=seeds,
         paired=paired, effects=effects, city_effects=city_effects, yearly_effects=yearly,
         runs_model=runs_model, runs_cities=runs_cities, region=region,
         edges_base=first["base"]["edges"], edges_scenario=first["scenario"]["edges"],
-        config_diff=config_diff(base_cfg, scen_cfg), wall_time_s=time.perf_counter() - start,
+        config_diff=config_diff(base_cfg, scen_cfg), decomposition=decomposition,
+        wall_time_s=time.perf_counter() - start,
         workers=int(workers),
     )  # fmt: skip
+
+
+def _decompose(runs, scen_cfg: Config, seeds, workers: int, progress: bool, region) -> pd.DataFrame | None:
+    """The alliance's parts, run on the same seeds (None when the scenario has no alliance)."""
+    extra = decompose.arms(scen_cfg)
+    if not extra:
+        return None
+    tasks = [(name, r, seed, cfg, False) for name, cfg in extra.items() for r, seed in enumerate(seeds)]
+    done = _run_all(tasks, workers, progress)
+    by = {
+        name: sorted((x for x in done if x["side"] == name), key=lambda x: x["replicate"]) for name in extra
+    }
+    side = {k: sorted((x for x in runs if x["side"] == k), key=lambda x: x["replicate"]) for k in SIDES}
+    prov = region.cities.province
+    members = list(prov[prov.isin(scen_cfg.talent_alliance.provinces)].index)
+    return decompose.table(side["base"], side["scenario"], by, scen_cfg, members)
 
 
 # ---------------------------------------------------------------------------- words
@@ -635,6 +669,10 @@ def summary_markdown(
         "",
         *_city_table(result),
         "",
+    ]
+    if result.decomposition is not None:
+        lines += decompose.summary_lines(result.decomposition)
+    lines += [
         "## Plots",
         "",
     ]
@@ -649,8 +687,9 @@ def summary_markdown(
         "seed), `base.toml` and `scenario.toml` (the resolved configs; `run.seed` = the root seed).",
         "",
         "Units: GDP in 100 million yuan (亿元) at base-year prices; population and talent in persons; "
-        "emissions in tonnes a year (air SO2-eq, water COD); PM2.5 in µg/m³; water index 1 = the "
-        "base-year median city.",
+        "emissions in tonnes a year (air: SO2 + NOx + primary PM; water: COD + NH3-N; each pollutant "
+        "also on its own); PM2.5 in µg/m³; water index 1 = the base-year median city; GEP in 100m "
+        "yuan at current prices; green-development index 80 = the base-year median city.",
         "",
     ]
     return "\n".join(lines)
@@ -718,6 +757,8 @@ def write_compare_archive(
         (tmp / "scenario.toml").write_text(scen_toml, encoding="utf-8")
         for name in COMPARE_TABLES:
             (tmp / f"{name}.parquet").write_bytes(arc.parquet_bytes(getattr(result, name)))
+        if result.decomposition is not None:
+            (tmp / "decomposition.parquet").write_bytes(arc.parquet_bytes(result.decomposition))
         compare_plots.plot_effects(result.effects, tmp / PLOTS[next(iter(PLOTS))])
         paths = list(PLOTS.values())
         compare_plots.plot_timeseries(result.yearly_effects, tmp / paths[1])
@@ -793,9 +834,12 @@ def verify_compare_archive(path: Path, progress: bool = False, workers: int = 1)
     report.wall_time_s = result.wall_time_s
     if list(manifest.get("seeds") or []) != result.seeds:
         report.rerun_differs.append("seeds")
-    for name in COMPARE_TABLES:
+    tables = {name: getattr(result, name) for name in COMPARE_TABLES}
+    if result.decomposition is not None:
+        tables["decomposition"] = result.decomposition
+    for name, df in tables.items():
         stored = path / f"{name}.parquet"
-        fresh = arc.sha256_bytes(arc.parquet_bytes(getattr(result, name)))
+        fresh = arc.sha256_bytes(arc.parquet_bytes(df))
         if not stored.is_file() or arc.sha256_file(stored) != fresh:
             report.rerun_differs.append(f"{name}.parquet")
     return report

@@ -20,12 +20,12 @@ from simulation.config_environment import BudgetSection, EnvironmentSection
 from simulation.params import ConfigError, P, PerSector, Section, sectors
 from simulation.policies.city_circle import CityCircleSection
 from simulation.policies.eco_compensation import EcoCompensationSection
-from simulation.policies.emission_trading import EmissionTradingSection
-from simulation.policies.industry_transfer import IndustryTransferSection
-from simulation.policies.red_lines import RedLinesSection
 from simulation.policies.eco_fund import EcoFundSection
+from simulation.policies.emission_trading import EmissionTradingSection
 from simulation.policies.hukou_reform import HukouReformSection
+from simulation.policies.industry_transfer import IndustryTransferSection
 from simulation.policies.innovation_alliance import InnovationAllianceSection
+from simulation.policies.red_lines import RedLinesSection
 from simulation.policies.riverside_ban import RiversideBanSection
 from simulation.policies.sponge_city import SpongeCitySection
 from simulation.policies.talent_alliance import TalentAllianceSection
@@ -260,13 +260,16 @@ class ProductionSection(Section):
         le=1,
     )
     solver_tolerance: float = P(
-        1e-10, "Largest log gap between demand and supply of any variety at the solution", "-", "numerical",
-        gt=0, le=1e-3,
+        1e-10,
+        "Largest log gap between demand and supply of any variety at the solution",
+        "-",
+        "numerical",
+        gt=0,
+        le=1e-3,
     )
     solver_iterations: int = P(
         2000, "Most price iterations of the goods-market solver per year", "-", "numerical", ge=1, le=100000
     )
-
 
 
 class TalentSection(Section):

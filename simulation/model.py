@@ -312,7 +312,8 @@ class MiddleYangtzeModel(mesa.Model):
             "firm_subsidy": np.zeros((n, N_SECTORS)),  # utility for firms choosing a city
             "firm_push": np.zeros((n, N_SECTORS)),  # extra pressure on firms to leave a city
             # ad-valorem costs of sales: last year's abatement and permit spending, plus lever levies
-            "cost_share": (self.env.cost_share + self.budgets.levy[:, None]) if hasattr(self, "env")
+            "cost_share": (self.env.cost_share + self.budgets.levy[:, None])
+            if hasattr(self, "env")
             else np.zeros((n, N_SECTORS)),
             "coastal_inflow_factor": 1.0,
             "land_cap_factor": np.ones(n),
@@ -380,20 +381,19 @@ class MiddleYangtzeModel(mesa.Model):
         share = np.exp(f.logq[live]) / np.maximum(q.ravel()[cs], 1e-300)
         f.output[live] = res.value_added.ravel()[cs] * share
         f.employment[live] = (
-            res.labour
-            + res.talent / np.maximum(h_eff, 1e-12)[:, None] * persons[:, None]
+            res.labour + res.talent / np.maximum(h_eff, 1e-12)[:, None] * persons[:, None]
         ).ravel()[cs] * share
         margin = res.profits.ravel()[cs] * share
-        f.profit[live] = (
-            margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8
-        )
+        f.profit[live] = margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8
 
     def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:
-        """Income of residents (yuan): value added less talent pay at work plus talent pay at home."""
+        """Income of residents (yuan): value added less talent pay at work plus talent pay at home,
+        less the return on capital owned on the coast (paid out of the cluster)."""
         t = self.talent
         pay = t.skill[live] * res.wage_talent[t.work[live]] * self.talent_per_agent
         at_home = np.bincount(t.home[live], weights=pay, minlength=self.n)
-        return self.city.gdp * 1e8 - res.wage_talent * h_eff + at_home
+        abroad = (res.capital_return * self.capital.owned_outside).sum(axis=1) * 1e8
+        return self.city.gdp * 1e8 - res.wage_talent * h_eff + at_home - abroad
 
     def _cpi(self) -> np.ndarray:
         h = self.config.land.housing_share

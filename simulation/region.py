@@ -9,7 +9,6 @@ message ``'<file path>: <field>: <what is wrong> (allowed: ...)'``.
 from __future__ import annotations
 
 import dataclasses
-
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,7 +364,11 @@ ENV_TABLES: dict[str, dict[str, tuple[float, float]]] = {  # numeric columns and
     RIVER_FLOW: {"mean_discharge_m3s": (0, 1e6)},
     PM25_OBSERVED: {"year": (1990, 2100), "pm25": (0, 1000)},
 }
-ENV_TEXT = {REGULATION: ("policy", "pollutant", "scope_sector"), RIVER_FLOW: ("city",), PM25_OBSERVED: ("city",)}
+ENV_TEXT = {
+    REGULATION: ("policy", "pollutant", "scope_sector"),
+    RIVER_FLOW: ("city",),
+    PM25_OBSERVED: ("city",),
+}
 
 
 def _env_tables(folder: Path) -> dict[str, pd.DataFrame]:
@@ -388,7 +391,9 @@ def _env_tables(folder: Path) -> dict[str, pd.DataFrame]:
             vals = pd.to_numeric(df[col].str.strip().replace("", "nan"), errors="coerce")
             bad = df[col].str.strip().ne("") & (vals.isna() | (vals < lo) | (vals > hi))
             if bad.any():
-                raise RegionError(str(path), col, f"{_rows(bad, df[col])}: allowed: number from {lo:g} to {hi:g}, or blank")
+                raise RegionError(
+                    str(path), col, f"{_rows(bad, df[col])}: allowed: number from {lo:g} to {hi:g}, or blank"
+                )
             df[col] = vals
         out[fname] = df
     return out

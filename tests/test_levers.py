@@ -7,6 +7,9 @@ import pytest
 
 from simulation.config import ConfigError, load_config
 from simulation.model import MiddleYangtzeModel
+from simulation.policies import LEVERS, _register
+
+_register()
 
 SMALL = ["scale.talent_agents=4000", "scale.firm_agents=600"]
 SCEN = "configs/scenarios/{}.toml"
@@ -184,14 +187,7 @@ def test_levers_off_by_default_leave_the_baseline_unchanged():
     off = cfg.model_copy(
         update={
             k: getattr(cfg, k).model_copy(update={"enabled": False})
-            for k in (
-                "industry_transfer",
-                "talent_alliance",
-                "city_circle",
-                "eco_compensation",
-                "emission_trading",
-                "red_lines",
-            )
+            for k in LEVERS
         }
     )
     b = MiddleYangtzeModel(off, rng=5).run()

@@ -45,8 +45,9 @@ def _check_invariants(m: MiddleYangtzeModel) -> None:
     stock = model.talent_agents.to_numpy()
     entries = model.talent_entries.to_numpy()[1:]
     exits = model.talent_exits.to_numpy()[1:]
-    np.testing.assert_allclose(stock[1:] * m.talent_per_agent,
-                               stock[:-1] * m.talent_per_agent + entries - exits, rtol=1e-12)
+    np.testing.assert_allclose(
+        stock[1:] * m.talent_per_agent, stock[:-1] * m.talent_per_agent + entries - exits, rtol=1e-12
+    )
     # population: P(t) = P(t-1) + natural increase + migration in - migration out, every year
     pop = model.population.to_numpy()
     change = (model.natural_increase + model.migration_in - model.migration_out).to_numpy()[1:]

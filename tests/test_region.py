@@ -335,7 +335,9 @@ def test_synthetic_always_valid(n_cities: int, seed: int) -> None:
         ("pm25_observed.csv", "pm25", "lots", "pm25"),
     ],
 )
-def test_bad_environment_tables_are_refused_naming_file_and_column(folder: Path, name, column, value, field) -> None:
+def test_bad_environment_tables_are_refused_naming_file_and_column(
+    folder: Path, name, column, value, field
+) -> None:
     path = folder / name
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df.loc[0, column] = value

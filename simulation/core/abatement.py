@@ -56,7 +56,9 @@ class Clearing:
     binding: bool
 
 
-def clear(unabated: np.ndarray, c: np.ndarray, floor: np.ndarray, cap: float, permits: np.ndarray) -> Clearing:
+def clear(
+    unabated: np.ndarray, c: np.ndarray, floor: np.ndarray, cap: float, permits: np.ndarray
+) -> Clearing:
     """The price at which the scope's firms emit ``cap`` (0 if the standards alone keep them below it).
 
     ``permits`` is each firm's allocation (zeros when all permits are auctioned); the traded volume

@@ -52,11 +52,18 @@ class Budgets:
         self.ledger: list[tuple[str, str, int, str, int, float]] = []  # purpose, from, i, to, j, 100m yuan
         self.spent: dict[str, dict[str, np.ndarray]] = defaultdict(dict)  # purpose -> kind -> array
         self.hukou_holders = np.zeros(self.n)  # extra persons with local hukou from levers
+        self.works: dict[str, np.ndarray] = {}  # baseline public works by purpose (not levers), cities
 
     # ------------------------------------------------------------------ levers use these
     def spend(self, kind: str, idx, amount, purpose: str) -> None:
         """Budget(s) ``kind``[idx] spend ``amount`` (100m yuan) on ``purpose``."""
         arr = self.spent[purpose].setdefault(kind, np.zeros(self._size(kind)))
+        np.add.at(arr, np.atleast_1d(idx), np.broadcast_to(amount, np.shape(np.atleast_1d(idx))))
+
+    def public_works(self, idx, amount, purpose: str) -> None:
+        """Cities' spending on works the baseline itself requires (the plans' sewage works): part of
+        ordinary public spending, not a lever outlay (no levy)."""
+        arr = self.works.setdefault(purpose, np.zeros(self.n))
         np.add.at(arr, np.atleast_1d(idx), np.broadcast_to(amount, np.shape(np.atleast_1d(idx))))
 
     def transfer(self, purpose: str, src: str, i, dst: str, j, amount: float) -> None:
@@ -74,14 +81,22 @@ class Budgets:
         prov_rev = np.bincount(self.prov, weights=to_prov, minlength=self.n_prov)
         transfers_in = c.transfer_share * np.bincount(self.prov, weights=gdp, minlength=self.n_prov)
         per_person = c.service_cost * wage_index
-        services = per_person * (population + c.hukou_service_cost * self.hukou_holders) / 1e8
+        services = per_person * population / 1e8
         city_serv, prov_serv = services * (1 - c.province_share), services * c.province_share
-        net = {k: np.zeros(self._size(k)) for k in (CITY, PROVINCE, CENTRAL, FUND)}  # lever receipts - outlays
+        city_serv = city_serv + sum(self.works.values(), np.zeros(self.n))
+        net = {
+            k: np.zeros(self._size(k)) for k in (CITY, PROVINCE, CENTRAL, FUND)
+        }  # lever receipts - outlays
         for _purpose, src, i, dst, j, amount in self.ledger:
             net[src][i] -= amount
             net[dst][j] += amount
         # transfers move money between budgets: summed over every budget they must cancel
         self.transfers_sum = float(sum(v.sum() for v in net.values()))
+        # the extra public services of residents levers gave a local hukou are a lever outlay too
+        extra = per_person * c.hukou_service_cost * self.hukou_holders / 1e8
+        if extra.any():
+            self.spend(CITY, np.arange(self.n), extra * (1 - c.province_share), "hukou_services")
+            self.spend(PROVINCE, self.prov, extra * c.province_share, "hukou_services")
         for by_kind in self.spent.values():
             for kind, arr in by_kind.items():
                 net[kind] -= arr

@@ -5,8 +5,11 @@ net inflow from the rest of China (a share of that); the sum is spread over city
 on gross returns: I_ik proportional to K_ik * (r_ik / r_0)^theta, so at the base year (every return
 equal to the user cost r_0 = delta + rho) investment is spread in proportion to the stocks, and later
 it chases returns with elasticity theta. Firms that relocate take their share of their city-sector's
-capital with them; firms that arrive from the coast bring capital (counted as an external inflow);
-exiting firms' capital stays with the city-sector less a scrapped share.
+capital with them; firms that arrive from the coast bring capital (counted as an external inflow)
+that stays owned on the coast: ``owned_outside`` tracks it (depreciating, moving and scrapped like
+the rest), and its return is paid out of the cluster (residents' income excludes it), which is the
+price of the investment the coast brings; exiting firms' capital stays with the city-sector less a
+scrapped share.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ class Capital:
         self.user_cost, self.scrap_share = user_cost, scrap_share
         self.investment = np.zeros_like(self.stock)
         self.external = np.zeros(stock.shape[0])  # capital brought by firms from the coast, by city
+        self.owned_outside = np.zeros_like(self.stock)  # part of the stock owned on the coast
 
     @staticmethod
     def base_year(y0: np.ndarray, eta: float, bk: np.ndarray, user_cost: float) -> np.ndarray:
@@ -45,26 +49,34 @@ class Capital:
         w = np.where(pos, self.stock * ratio**self.elasticity, 0.0)
         self.investment = total * w / w.sum()
         self.stock = (1.0 - self.depreciation) * self.stock + self.investment
+        self.owned_outside = (1.0 - self.depreciation) * self.owned_outside
 
     def move(self, origin: np.ndarray, dest: np.ndarray, sector: np.ndarray, share: np.ndarray) -> None:
         """Firms moving from origin to dest take ``share`` of their origin city-sector's stock."""
         k = self.stock.shape[1]
-        amount = self.stock[origin, sector] * share
-        flat = self.stock.ravel()
-        np.subtract.at(flat, origin * k + sector, amount)
-        np.add.at(flat, dest * k + sector, amount)
-        self.stock = np.maximum(flat.reshape(self.stock.shape), 0.0)
+        for arr in ("stock", "owned_outside"):
+            a = getattr(self, arr)
+            amount = a[origin, sector] * share
+            flat = a.ravel().copy()
+            np.subtract.at(flat, origin * k + sector, amount)
+            np.add.at(flat, dest * k + sector, amount)
+            setattr(self, arr, np.maximum(flat.reshape(a.shape), 0.0))
 
     def arrive(self, city: np.ndarray, sector: np.ndarray, amount: np.ndarray) -> None:
         k = self.stock.shape[1]
         flat = self.stock.ravel()
         np.add.at(flat, city * k + sector, amount)
         self.stock = flat.reshape(self.stock.shape)
+        owned = self.owned_outside.ravel().copy()
+        np.add.at(owned, city * k + sector, amount)
+        self.owned_outside = owned.reshape(self.stock.shape)
         self.external = self.external + np.bincount(city, weights=amount, minlength=self.stock.shape[0])
 
     def scrap(self, city: np.ndarray, sector: np.ndarray, share: np.ndarray) -> None:
         """Exiting firms: their share of the stock is scrapped in part."""
         k = self.stock.shape[1]
-        flat = self.stock.ravel()
-        np.subtract.at(flat, city * k + sector, self.scrap_share * flat[city * k + sector] * share)
-        self.stock = np.maximum(flat.reshape(self.stock.shape), 0.0)
+        for arr in ("stock", "owned_outside"):
+            a = getattr(self, arr)
+            flat = a.ravel().copy()
+            np.subtract.at(flat, city * k + sector, self.scrap_share * flat[city * k + sector] * share)
+            setattr(self, arr, np.maximum(flat.reshape(a.shape), 0.0))

@@ -91,7 +91,8 @@ class Environment:
         self.spill = spill + np.eye(m.n)
         self.background0 = ec.pm25_background_share * self.pm25_obs
         series = getattr(m.region, "pm25_national", None)
-        self.national = {} if series is None else {int(y): float(v) for y, v in series.items()}
+        follow = series is not None and ec.background_follows_china
+        self.national = {int(y): float(v) for y, v in series.items()} if follow else {}
 
     def background_index(self, year: int) -> float:
         """Background relative to 2019: the observed national mean while it lasts, then a trend."""
@@ -149,7 +150,9 @@ class Environment:
         life = np.zeros((P, n))
         life[list(AIR)] = self.life[list(AIR), None] * m.city.population[None, :]
         life[[COD, NH3N]] = self.domestic(m)
+        dom = life[list(WATER)].copy()
         unabated, c, a, markets, a_own = self._abatement(m, live, city, sec, life)
+        self._municipal_works(m, dom)
         x = self._pm25_cuts(m, city, unabated, a, life)
         for p in (SO2, NOX, PM):  # ordered by the city to meet its PM2.5 target: the firms' own cost
             a[p] = 1.0 - (1.0 - a[p]) * (1.0 - x[city])
@@ -159,7 +162,12 @@ class Environment:
         # abatement beyond what firms must do themselves, bought by eco-compensation budgets
         bought = cost - ab.cost(unabated, c, np.where(a_own < a, a_own, a)).sum(axis=0)
         self.bought = np.bincount(city, weights=bought, minlength=n) / 1e8
-        self.last = {"city": city, "unabated": unabated[list(WATER)], "c": c[list(WATER)], "a": a_own[list(WATER)]}
+        self.last = {
+            "city": city,
+            "unabated": unabated[list(WATER)],
+            "c": c[list(WATER)],
+            "a": a_own[list(WATER)],
+        }
         cost = cost - bought
         pay, allowance = np.zeros(len(live)), np.zeros(len(live))
         for p, mk in markets.items():
@@ -171,7 +179,10 @@ class Environment:
         self.firm_emissions = em.copy()  # (P, n) firms only, t
         self.firm_emission_by_firm = e  # (P, live firms) t
         self.emissions = em + life
-        f.emissions_air[live], f.emissions_water[live] = e[[SO2, NOX, PM]].sum(axis=0), e[list(WATER)].sum(axis=0)
+        f.emissions_air[live], f.emissions_water[live] = (
+            e[[SO2, NOX, PM]].sum(axis=0),
+            e[list(WATER)].sum(axis=0),
+        )
         f.abatement_cost[live] = cost / 1e8
         self.abatement_cost = np.bincount(city, weights=cost, minlength=n) / 1e8
         self.permit_payments = np.bincount(city, weights=pay, minlength=n) / 1e8
@@ -193,8 +204,15 @@ class Environment:
         markets = {POLLUTANTS.index(mk.pollutant): mk for mk in self.markets if mk.active(m)}
         a = np.empty_like(unabated)
         own = np.empty_like(unabated)  # what firms must abate at their own cost
+        self.plan_share = np.zeros(P)  # common share of the caps (municipal sewage works for water)
+        base_dom = self.domestic(m, self.collection)  # at the data's collection: the plan's reference
         for p in range(P):
-            floor = self.reg.floors(p, sec, unabated[p], float(life[p].sum()))
+            if p in WATER:
+                floor, share = self.reg.floors(p, sec, unabated[p], float(base_dom[p - COD].sum()), shared=True)
+                life[p] = life[p] * (1.0 - share)
+            else:
+                floor, share = self.reg.floors(p, sec, unabated[p], float(life[p].sum()))
+            self.plan_share[p] = share
             own[p] = floor
             if p in WATER:  # upstream abatement bought by eco-compensation stakes and funds
                 floor = np.maximum(floor, m.mods["abatement_extra"][city])
@@ -203,6 +221,18 @@ class Environment:
             if mk is not None:
                 own[p] = a[p]
         return unabated, c, a, markets, own
+
+    def _municipal_works(self, m, dom: np.ndarray) -> None:
+        """The cities' own sewage works that cut domestic COD and NH3-N by the plan's common share:
+        their yearly cost, as the persons whose sewage must be newly collected and treated."""
+        ec = self.cfg
+        removal = np.array([ec.removal_cod, ec.removal_nh3n])[:, None]
+        per_person = self.life[list(WATER), None] * removal  # t removed per person connected
+        persons = (dom * self.plan_share[list(WATER), None] / per_person).max(axis=0)
+        self.municipal_cost = persons * ec.sewage_cost / 1e8
+        idx = np.flatnonzero(self.municipal_cost > 0)
+        if len(idx):
+            m.budgets.public_works(idx, self.municipal_cost[idx], "plan_sewage_works")
 
     def extra_cost(self, cities: np.ndarray, x: float) -> float:
         """Cost (100m yuan) of raising last year's water abatement of the firms in ``cities`` to x."""
@@ -221,15 +251,15 @@ class Environment:
 
     def _pm25_cuts(self, m, city, unabated, a, life) -> np.ndarray:
         """Common extra cut of firms' SO2, NOx and PM in cities held to a PM2.5 target this year."""
-        rate = self.reg.pm25_rate(m.year) if m.year > self.start else None
-        if rate is None or self.kappa is None:
+        target = self.reg.pm25_targets(m.year, m.n, PM25_STANDARD)
+        if self.kappa is None or not np.isfinite(target).any():
             return self.pm25_cut
         ec, n = self.cfg, m.n
         w = {PM: ec.primary_pm25_share, SO2: ec.secondary_so2, NOX: ec.secondary_nox}
-        firm = sum(wt * np.bincount(city, weights=unabated[p] * (1 - a[p]), minlength=n) for p, wt in w.items())
+        firm = sum(
+            wt * np.bincount(city, weights=unabated[p] * (1 - a[p]), minlength=n) for p, wt in w.items()
+        )
         free = sum(wt * life[p] for p, wt in w.items())
-        prev = m.city.pm25
-        target = np.where(prev > PM25_STANDARD, prev * (1 + rate), np.inf)
         bg = self.background0 * self.background_index(m.year)
         return concentration_cuts(target, bg, self.kappa, self.spill, free, firm, m.area, self.pm25_cut)
 
@@ -253,11 +283,14 @@ class Environment:
 
     def update(self, m) -> None:
         em, ec = self.emissions, self.cfg
-        dens = (ec.primary_pm25_share * em[PM] + ec.secondary_so2 * em[SO2] + ec.secondary_nox * em[NOX]) / m.area
+        dens = (
+            ec.primary_pm25_share * em[PM] + ec.secondary_so2 * em[SO2] + ec.secondary_nox * em[NOX]
+        ) / m.area
         x = self.spill @ dens
         if self.kappa is None:
             self.kappa = (self.pm25_obs - self.background0) / np.maximum(x, 1e-12)
         m.city.pm25 = self.background0 * self.background_index(m.year) + self.kappa * x
+        self.reg.note_pm25(m.year, m.city.pm25)
         if not hasattr(self, "pm25_0"):
             self.pm25_0 = m.city.pm25.copy()
         self.conc = {p: self.route(em[p], p) / (SECONDS_YEAR_L * self.discharge) for p in WATER}

@@ -126,6 +126,7 @@ class FirmStage:
         sd, rho = self._shock_sd(), self._rho()
         f.logq[live] = rho * f.logq[live] + sd * m.streams.normal("firm.shock", yr, f.uid[live])
         f.age[live] += 1
+        self.arrived: list[np.ndarray] = []  # slots of firms that set up in a new city this year
         self._exit(m, live)
         self._enter(m)
         self._coastal(m)
@@ -165,7 +166,9 @@ class FirmStage:
             dest.append(choice[inside])
             sec.append(np.full(int(inside.sum()), k))
             uid.append(ids[inside])
-        m.add_firms(np.concatenate(dest), np.concatenate(sec), np.concatenate(uid), kind="birth")
+        self.arrived.append(
+            m.add_firms(np.concatenate(dest), np.concatenate(sec), np.concatenate(uid), kind="birth")
+        )
 
     def _coastal(self, m: MiddleYangtzeModel) -> None:
         fc, n = self.cfg, m.n
@@ -187,6 +190,7 @@ class FirmStage:
         ).T
         dest = gumbel_pick(u, (sec_in == MANUF).astype(int), uu[:, 1:])
         slots = m.add_firms(dest, sec_in, ids, kind="coastal")
+        self.arrived.append(slots)
         # each arrival brings the capital of a typical firm of its size in its sector
         k_per_q = m.capital.stock.sum(axis=0) / np.maximum(m.firms.capacity_sums(n, 4).sum(axis=0), 1e-300)
         m.capital.arrive(dest, sec_in, k_per_q[sec_in] * np.exp(m.firms.logq[slots]))
@@ -232,6 +236,7 @@ class FirmStage:
                 share = np.exp(f.logq[slots]) / np.maximum(q[o[change], k[change]], 1e-300)
                 m.capital.move(o[change], dest[change], k[change], share)
                 f.city[slots] = dest[change]
+                self.arrived.append(slots)
                 moved = int(change.sum())
                 m.log_flow_pairs(
                     "relocation", o[change], dest[change], m.city_ids, m.city_ids, m.firms_per_agent

@@ -153,6 +153,7 @@ class Recorder:
             "central_transfers": float(m.fiscal["province_transfers_in"].sum()),
             "public_balance": float(m.fiscal["city_balance"].sum() + m.fiscal["province_balance"].sum()),
             "lever_net_city": float(m.fiscal["city_lever_net"].sum()),
+            "plan_sewage_works": float(sum(v.sum() for v in m.budgets.works.values())),
             "lever_net_province": float(m.budgets.net["province"].sum()),
             "lever_net_central": float(m.fiscal["central_lever_net"].sum()),
             "budget_transfers_sum": m.budgets.transfers_sum,

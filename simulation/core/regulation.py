@@ -7,14 +7,18 @@ Two kinds of row in the region's regulation.csv act on firms:
   r = (1 + target_change) ** (1 / (end_year - base_year)) - 1 in each year of the plan; after the
   last plan the cap stays at its last level (no plan after it is assumed, and none is undone).
   Firms meet the cap by a command-and-control standard: every covered firm abates the same share,
-  the smallest that keeps the cluster's firm emissions at the cap (residents' and vehicles' emissions
-  count against it too but are not abated by firms).
+  the smallest that keeps the cluster's emissions at the cap. Residents' and vehicles' air emissions
+  count against it as they are; for COD and NH3-N, domestic sewage is cut by the same share by the
+  cities' own sewage works (paid by the city budgets), measured from the data's collection rates, so
+  sewage works a lever pays for come on top of the plan and do not loosen it for industry.
 * ``target_kind = intensity`` or ``concentration`` with an ``intensity_change_per_year`` (sector
   standards such as ultra-low emission retrofits, the CO2-intensity targets): the allowed emissions
   per unit of output of the covered sectors fall by that rate in each year in force.
 * ``pollutant = pm25, target_kind = concentration`` (the Blue Sky plan's and the five-year plans'
   binding PM2.5 targets for cities above the national standard of 35 µg/m3): a city above the
-  standard must bring its PM2.5 down by the plan's yearly rate from its level of the year before;
+  standard in the plan's base year (or in 2019, for plans based before the model starts, taken to be
+  on the plan's path) must follow the plan's path from there, PM2.5 <= anchor * (1 + r) ** (t -
+  anchor year), held at its end-year value after the plan;
   where emissions alone do not get it there, its firms must cut SO2, NOx and primary PM further by
   a common share of the city, the smallest total cuts that meet every city's target
   (``concentration_cuts``). Where these targets bind, the PM2.5 path
@@ -56,6 +60,7 @@ class Regulation:
         self.allowed = np.ones((P, K))  # allowed intensity relative to 2019, by sector standards
         self.cap = np.full(P, np.nan)  # cluster emissions cap, t (nan: no total target yet)
         self.pm25_rows = [r for r in rows if r.pollutant == "pm25" and r.target_kind == "concentration"]
+        self.pm25_anchor: dict[int, tuple[int, np.ndarray]] = {}
         self.year = start_year
 
     def total_rate(self, year: int, p: int) -> float | None:
@@ -85,31 +90,48 @@ class Regulation:
                 base = emissions[p] if np.isnan(self.cap[p]) else self.cap[p]
                 self.cap[p] = base * (1.0 + rate)
 
-    def floors(self, p: int, sector: np.ndarray, unabated: np.ndarray, other: float) -> np.ndarray:
-        """Each firm's abatement floor for pollutant ``p``: its sector standard, raised uniformly
-        where needed so that firm emissions plus ``other`` (non-firm sources) meet the cap."""
+    def floors(
+        self, p: int, sector: np.ndarray, unabated: np.ndarray, other: float, shared: bool = False
+    ) -> tuple[np.ndarray, float]:
+        """Each firm's abatement floor for pollutant ``p`` and the common share ``a`` of the cap.
+
+        The floor is the firm's sector standard, raised to ``a`` where needed so that firm emissions
+        plus ``other`` (non-firm sources) meet the cap. With ``shared`` the non-firm sources are cut
+        by the same share ``a`` (municipal sewage works for COD and NH3-N: the plans' water targets
+        were met by towns and industry together); without, they count against the cap as they are.
+        """
         floor = 1.0 - self.allowed[p, sector]
         cap = self.cap[p]
         if np.isnan(cap):
-            return floor
-        room = max(cap - other, 0.0)
+            return floor, 0.0
 
         def excess(a: float) -> float:
-            return float(unabated @ (1.0 - np.maximum(floor, a))) - room
+            rest = other * (1.0 - a) if shared else other
+            return float(unabated @ (1.0 - np.maximum(floor, a))) + rest - cap
 
         if excess(0.0) <= 0:
-            return floor
-        a = brentq(excess, 0.0, 1.0 - 1e-12, xtol=1e-12) if excess(1.0 - 1e-12) < 0 else 1.0 - 1e-12
-        return np.maximum(floor, a)
+            return floor, 0.0
+        top = 1.0 - 1e-12
+        a = brentq(excess, 0.0, top, xtol=1e-12) if excess(top) < 0 else top
+        return np.maximum(floor, a), a
 
-    def pm25_rate(self, year: int) -> float | None:
-        """The tightest yearly PM2.5 change required of cities above the standard in ``year``."""
-        rates = [
-            (1.0 + float(r.target_change)) ** (1.0 / max(int(r.end_year) - int(r.base_year), 1)) - 1.0
-            for r in self.pm25_rows
-            if int(r.start_year) <= year <= int(r.end_year)
-        ]
-        return min(rates) if rates else None
+    def note_pm25(self, year: int, pm25: np.ndarray) -> None:
+        """Record each PM2.5 plan's anchor: the cities' levels in its base year (or the first year)."""
+        for k, r in enumerate(self.pm25_rows):
+            if k not in self.pm25_anchor and year == max(int(r.base_year), self.start):
+                self.pm25_anchor[k] = (year, pm25.copy())
+
+    def pm25_targets(self, year: int, n: int, standard: float) -> np.ndarray:
+        """Each city's PM2.5 ceiling in ``year`` (inf where no plan holds it), the tightest plan."""
+        out = np.full(n, np.inf)
+        for k, r in enumerate(self.pm25_rows):
+            if k not in self.pm25_anchor or year < int(r.start_year) or year <= self.pm25_anchor[k][0]:
+                continue
+            y0, level = self.pm25_anchor[k]
+            rate = (1.0 + float(r.target_change)) ** (1.0 / max(int(r.end_year) - int(r.base_year), 1)) - 1.0
+            path = level * (1.0 + rate) ** (min(year, int(r.end_year)) - y0)
+            out = np.minimum(out, np.where(level > standard, path, np.inf))
+        return out
 
 
 def concentration_cuts(
@@ -120,8 +142,8 @@ def concentration_cuts(
 
     PM2.5_c = background_c + kappa_c * sum_j spill_cj (free_j + firm_j (1 - x_j)) / area_j, with
     ``free`` the sources firms do not control and ``firm`` the firms' PM2.5-weighted emissions (t).
-    Cuts already ordered stay in force (``kept``: a standard is not undone). The smallest total cut
-    that meets every target (a linear programme, HiGHS); where a target cannot be met with cuts of
+    Cuts already ordered stay in force (``kept``: a standard is not undone). The fewest tonnes cut
+    that meet every target (a linear programme, HiGHS); where a target cannot be met with cuts of
     at most ``most``, the shortfall is left (a penalised slack).
     """
     pm = background + kappa * (spill @ ((free + firm * (1 - kept)) / area))
@@ -133,6 +155,14 @@ def concentration_cuts(
     b = kappa[:, None] * spill * (firm / area)[None, :]  # d PM2.5_c / d x_j (negative sign moved)
     rows = np.flatnonzero(np.isfinite(target))
     a_ub = np.hstack([-b[rows], -np.eye(n)[rows]])  # b x + slack >= need  ->  -b x - slack <= -need
-    cost = np.r_[np.ones(n), np.full(n, 1e4)]
-    res = linprog(cost, A_ub=a_ub, b_ub=-need[rows], bounds=[(k, max(k, most)) for k in kept] + [(0, None)] * n, method="highs")
+    # the fewest tonnes cut: a share of a big emitter weighs more than the same share of a small one
+    weight = firm / max(float(firm.sum()), 1e-300)
+    cost = np.r_[weight, np.full(n, 1e4)]
+    res = linprog(
+        cost,
+        A_ub=a_ub,
+        b_ub=-need[rows],
+        bounds=[(k, max(k, most)) for k in kept] + [(0, None)] * n,
+        method="highs",
+    )
     return np.maximum(np.clip(res.x[:n], 0.0, most), kept) if res.status == 0 else kept.copy()

@@ -30,6 +30,7 @@ ENTRANT_AGES = (25, 40)
 
 class TalentStage:
     def __init__(self, model: MiddleYangtzeModel) -> None:
+        self.choices: list = []
         self.cfg = model.config.talent
         self.entrant_const = 0.0
         self.pool = 0
@@ -146,6 +147,7 @@ class TalentStage:
     def step(self, m: MiddleYangtzeModel) -> None:
         t, n, tc, yr = m.talent, m.n, self.cfg, m.year
         tpa = m.talent_per_agent
+        self.choices = []  # this year's location choices, for levers that ask "what if" (the alliance)
         live = t.living()
         t.age[live] += 1
         retire = live[t.age[live] >= tc.retirement_age]
@@ -160,7 +162,9 @@ class TalentStage:
         u1, u2 = uu[:, 1], uu[:, 2]
         coast = 0
         if len(reviewers):
-            probs, inv, _ = self.class_probs(m, t.home[reviewers], t.hukou[reviewers], t.skill[reviewers])
+            args = (t.home[reviewers], t.hukou[reviewers], t.skill[reviewers], 0.0, None)
+            probs, inv, _ = self.class_probs(m, *args)
+            self.choices.append((args, probs, inv))
             cdf = np.cumsum(probs, axis=1)
             cdf[:, -1] = 1.0
             dest = ch.sample_rows(cdf, inv, u1)
@@ -229,9 +233,9 @@ class TalentStage:
         hukou = self.graduate_hukou(m, uni, uu[:, 0], uu[:, 1], uu[:, 2])
         skill = self.skill_draw(m, "grad.skill", uid)
         age = (22 + np.floor(uu[:, 3] * 3)).astype(np.int16)
-        probs, inv, _ = self.class_probs(
-            m, uni, hukou, skill, tc.graduate_stay_weight, m.mods["graduate_bonus"]
-        )
+        args = (uni, hukou, skill, tc.graduate_stay_weight, m.mods["graduate_bonus"].copy())
+        probs, inv, _ = self.class_probs(m, *args)
+        self.choices.append((args, probs, inv))
         cdf = np.cumsum(probs, axis=1)
         cdf[:, -1] = 1.0
         dest = ch.sample_rows(cdf, inv, uu[:, 4])

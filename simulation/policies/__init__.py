@@ -56,12 +56,12 @@ def build_policies(model: MiddleYangtzeModel) -> list[Lever]:
 def _register() -> None:
     from simulation.policies.city_circle import CityCircle
     from simulation.policies.eco_compensation import EcoCompensation
-    from simulation.policies.emission_trading import EmissionTrading
-    from simulation.policies.industry_transfer import IndustryTransfer
-    from simulation.policies.red_lines import RedLines
     from simulation.policies.eco_fund import EcoFund
+    from simulation.policies.emission_trading import EmissionTrading
     from simulation.policies.hukou_reform import HukouReform
+    from simulation.policies.industry_transfer import IndustryTransfer
     from simulation.policies.innovation_alliance import InnovationAlliance
+    from simulation.policies.red_lines import RedLines
     from simulation.policies.riverside_ban import RiversideBan
     from simulation.policies.sponge_city import SpongeCity
     from simulation.policies.talent_alliance import TalentAlliance

@@ -52,7 +52,6 @@ class Corridor(Section):
             raise ValueError("give exactly one of time_min (a new link) or factor (faster existing links)")
         return self
 
-
     @model_validator(mode="after")
     def _two_cities(self) -> Corridor:
         if self.a == self.b:

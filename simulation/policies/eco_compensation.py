@@ -16,9 +16,10 @@ water pollution that would meet the standard, if that costs less than what meeti
 (``2 * amount``: receiving instead of paying); otherwise no extra effort. Its effort is sewage works
 first (a common rise of the upstream cities' sewage collection, at ``environment.sewage_cost`` per
 person a year, kept once built), then a common extra abatement share of its firms' water pollution.
-The upstream cities' budgets pay both (the firms are compensated for the extra abatement). After emissions the water test
-settles the bet: the downstream cities' budgets pay the upstream ones ``amount`` (by GDP shares), or
-the other way, and the central government pays ``central_topup`` to the upstream. Every payment is a
+The upstream cities' budgets pay both (the firms are compensated for the extra abatement). After
+emissions the water test settles the bet: the downstream cities' budgets pay the upstream ones
+``amount`` (by GDP shares), or the other way, and the central government pays ``central_topup`` to
+the upstream. Every payment is a
 ledger entry between real budgets (``simulation.core.budget``), and what a city pays or spends on
 net is raised from its firms the next year.
 """
@@ -163,8 +164,12 @@ class EcoCompensation(Lever):
             return
         b = model.budgets
         bought = np.zeros(model.n)
-        for up, _down, _a in self.groups:
-            bought[up] = env.bought[up]
+        final = model.mods["abatement_extra"]
+        for g, (up, _down, _a) in enumerate(self.groups):
+            for c in up:  # its own part of what was bought there (another lever may buy more)
+                whole = env.extra_cost(np.array([c]), final[c])
+                own = env.extra_cost(np.array([c]), min(self.effort[g], final[c]))
+                bought[c] = env.bought[c] * (own / whole if whole > 0 else 0.0)
         b.spend(CITY, np.flatnonzero(bought), bought[bought > 0], "eco_compensation_abatement")
         works = env.sewage_cost(model, np.maximum(env.collection, self.built))
         b.spend(CITY, np.flatnonzero(works), works[works > 0], "eco_compensation_sewage")

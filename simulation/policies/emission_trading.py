@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from simulation.core import abatement as ab
+from simulation.core.budget import PROVINCE
 from simulation.params import POLLUTANTS, P
 from simulation.policies import Lever
 from simulation.policies.base import LeverSection
@@ -101,7 +102,9 @@ class EmissionTrading(Lever):
             self.base = np.bincount(self.scope_of, weights=firm, minlength=self.n_scopes)
         f = model.firms
         live = f.living()
-        self._history = dict(zip(f.uid[live].tolist(), env.firm_emission_by_firm[self.p].tolist(), strict=True))
+        self._history = dict(
+            zip(f.uid[live].tolist(), env.firm_emission_by_firm[self.p].tolist(), strict=True)
+        )
 
     def settle(self, m: MiddleYangtzeModel, live, unabated, c, floor) -> np.ndarray:
         """Clear each scope's market; returns every live firm's abatement share."""
@@ -122,7 +125,15 @@ class EmissionTrading(Lever):
         self._firm_price = self.price[scope]
         self._permits = permits
         self.revenue = float(self.price @ self.cap) / 1e8 if s.allocation == "auction" else 0.0
+        if self.revenue > 0:  # the issuing budgets: the provinces, by their cities' capped emissions
+            e = unabated * (1 - a)
+            prov = m.prov[m.firms.city[live]]
+            pay = np.bincount(prov, weights=e * self._firm_price_of(scope), minlength=len(m.provinces)) / 1e8
+            m.budgets.spend(PROVINCE, np.arange(len(m.provinces)), -pay, "permit_auction_revenue")
         return a
+
+    def _firm_price_of(self, scope: np.ndarray) -> np.ndarray:
+        return self.price[scope]
 
     def price_of(self, live) -> np.ndarray:
         return self._firm_price

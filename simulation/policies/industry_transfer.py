@@ -12,6 +12,12 @@ relocating firms, newborn firms' location choice and coastal arrivals by
 relocation_profit_weight * ln(1 + subsidy); the push adds to the log-odds that a heavy firm in a
 core city considers moving and lowers the value of staying by the same amount; the coastal inflow
 factor scales the yearly number of firms arriving from the coast.
+
+What it costs: the receiving cities' budgets pay the subsidy, ``subsidy`` times the first-year
+profit of every firm that sets up in a zone in an eligible sector (moved in, born there, or arrived
+from the coast; purpose "industry_transfer_subsidy"). Relocating firms take their share of their
+city-sector's capital with them; coastal arrivals bring capital that stays owned on the coast, so
+its return leaves the cluster (``simulation.core.capital``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import field_validator
 
+from simulation.core.budget import CITY
 from simulation.params import SECTORS, P
 from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities
@@ -101,8 +108,31 @@ class IndustryTransfer(Lever):
             model.mods["firm_push"][c, SECTORS.index("heavy")] += s.push_strength
         model.mods["coastal_inflow_factor"] *= s.coastal_inflow_factor
 
+    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+        self.paid = np.zeros(model.n)
+        if not self.active(model) or self.section.subsidy == 0 or not self.zones:
+            return
+        f = model.firms
+        arrived = [a for a in getattr(model.firm_stage, "arrived", []) if len(a)]
+        if not arrived:
+            return
+        slots = np.unique(np.concatenate(arrived))
+        slots = slots[f.alive[slots]]
+        eligible = np.isin(f.city[slots], self.zones) & np.isin(f.sector[slots], self.sectors)
+        s = slots[eligible]
+        cost = self.section.subsidy * np.maximum(f.profit[s], 0.0)  # an agent's profit is its firms' total
+        self.paid = np.bincount(f.city[s], weights=cost, minlength=model.n)
+        idx = np.flatnonzero(self.paid)
+        model.budgets.spend(CITY, idx, self.paid[idx], "industry_transfer_subsidy")
+
+    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+        return {"transfer_subsidy_paid": getattr(self, "paid", np.zeros(model.n)).copy()}
+
     def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
         f = model.firms
         live = f.living()
         in_zone = np.isin(f.city[live], self.zones) & (f.sector[live] == SECTORS.index("heavy"))
-        return {"heavy_firms_in_zones": float(in_zone.sum() * model.firms_per_agent)}
+        return {
+            "heavy_firms_in_zones": float(in_zone.sum() * model.firms_per_agent),
+            "capital_owned_outside": float(model.capital.owned_outside.sum()),
+        }
