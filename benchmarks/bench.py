@@ -174,7 +174,7 @@ PHASES = (  # (module, class, method): the stages of simulation.core and the mod
     ("simulation.core.land", "Land", "supply"),
     ("simulation.core.land", "Land", "clear"),
     ("simulation.model", "MiddleYangtzeModel", "_emit"),
-    ("simulation.environment", "Environment", "update"),
+    ("simulation.core.environment", "Environment", "emit"),
     ("simulation.core.records", "Recorder", "record"),
     ("simulation.core.records", "Recorder", "log_flows"),
 )

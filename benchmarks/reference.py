@@ -267,7 +267,8 @@ class ReferenceTalentStage(_Stage, TalentStage):
         probabilities per chooser), which levers read to ask what a choice would have been under
         other rules (the talent alliance's spillover)."""
         self.choices = []
-        extras = {"review": (0.0, None), "graduate": (self.cfg.graduate_stay_weight, m.mods["graduate_bonus"])}
+        grad = (self.cfg.graduate_stay_weight, m.mods["graduate_bonus"])
+        extras = {"review": (0.0, None), "graduate": grad}
         for kind, rows in self._asked.items():
             if not rows:
                 continue

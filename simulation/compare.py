@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 from simulation import decompose
 from simulation.config import Config, apply_overrides, flatten, load_config, to_toml, validate
+from simulation.estimators import t_summary as _t_interval
 from simulation.model import MiddleYangtzeModel
 from simulation.params import ConfigError
 from simulation.region import Region
@@ -313,22 +314,6 @@ def _run_all(tasks: list[tuple[str, int, int, Config, bool]], workers: int, prog
 
 
 # ---------------------------------------------------------------------------- statistics
-def _t_interval(values: np.ndarray) -> tuple[float, float, float, float, int]:
-    """Mean, lower and upper 95% t bound, sample sd and n of the finite ``values``."""
-    v = values[np.isfinite(values)]
-    n = len(v)
-    if n == 0:
-        return math.nan, math.nan, math.nan, math.nan, 0
-    mean = float(v.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, math.nan, n
-    from scipy import stats  # imported here: ~1 s that worker processes need not pay
-
-    sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half, sd, n
-
-
 def _excludes_zero(lo: float, hi: float) -> bool:
     return bool((lo > 0 or hi < 0) and not (math.isnan(lo) or math.isnan(hi)))
 

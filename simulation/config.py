@@ -776,7 +776,7 @@ def _explain(err: ValidationError, file: str) -> ConfigError:
         ]
         ann = getattr(f.annotation, "__name__", str(f.annotation))
         hint = f" (allowed: {ann}{', ' + ', '.join(bounds) if bounds else ''})"
-    from simulation.limits import short  # a 50 MB value is echoed as one short line
+    from simulation.params import short  # a 50 MB value is echoed as one short line
 
     got = f"; got {short(e.get('input'))}" if loc else ""  # not the whole config again
     return ConfigError(file, field, f"{e['msg']}{got}{hint}")

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import Config, apply_overrides, validate
+from simulation.estimators import t_summary
 
 PARTS = {"border": "border_cost_cut", "hukou": "hukou_cost_cut", "retention": "retention_bonus"}
 
@@ -66,8 +67,6 @@ def table(
     member_cities: list[str],
 ) -> pd.DataFrame:  # fmt: skip
     """One row per part: the mean and 95% t interval of its final-year GDP effect (% of base)."""
-    from simulation.compare import _t_interval
-
     base = np.array([_final_gdp(r) for r in base_runs])
     pct = {
         name: 100.0 * (np.array([_final_gdp(r) for r in runs]) - base) / base
@@ -85,7 +84,7 @@ def table(
     bound = np.array([_bound(r, scen_cfg, member_cities) for r in scen_runs])
     rows = []
     for part, values in parts.items():
-        mean, lo, hi, sd, n = _t_interval(values)
+        mean, lo, hi, sd, n = t_summary(values)
         cap = float(bound.mean()) if part == "spillover" else np.nan
         rows.append(
             {"part": part, "gdp_effect_pct": mean, "ci_low": lo, "ci_high": hi, "sd": sd, "n": n,

@@ -44,6 +44,7 @@ __all__ = [
     "beta_convergence",
     "sigma_convergence",
     "t_interval",
+    "t_summary",
     "pooled_interval",
     "dummies",
 ]
@@ -369,17 +370,26 @@ def sigma_convergence(level0: np.ndarray, level1: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------------- across seeds
-def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of the finite ``values`` and its t confidence interval (NaN bounds with fewer than two)."""
+def t_summary(
+    values: Sequence[float] | np.ndarray, confidence: float = 0.95
+) -> tuple[float, float, float, float, int]:
+    """Mean, lower and upper ``confidence`` t bound, sample sd and n of the finite ``values``."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
-    if len(v) == 0:
-        return math.nan, math.nan, math.nan
+    n = len(v)
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan, 0
     mean = float(v.mean())
-    if len(v) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1)) * float(v.std(ddof=1)) / math.sqrt(len(v))
-    return mean, mean - half, mean + half
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan, n
+    sd = float(v.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half, sd, n
+
+
+def t_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the finite ``values`` and its t confidence interval (NaN bounds with fewer than two)."""
+    return t_summary(values, confidence)[:3]
 
 
 def pooled_interval(

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulation.params import ConfigError
+from simulation.params import ECHO_CHARS, ConfigError, short  # noqa: F401 (re-exported)
 
 if TYPE_CHECKING:
     from simulation.config import Config
@@ -42,7 +42,6 @@ MAX_RESAMPLES = 100_000
 WORKERS_PER_CPU = 4
 MAX_SYNTHETIC_CITIES = 1_000
 MAX_REGION_CHARS = 4096  # PATH_MAX on Linux
-ECHO_CHARS = 80
 
 INTERPRETER_BYTES = 0.16e9  # python + numpy, pandas, scipy, mesa (benchmarks/bench.py, every row)
 BYTES_PER_AGENT = 450  # per live talent or firm agent (docs/performance.md: "about 0.45 KB")
@@ -52,15 +51,6 @@ MEMORY_ENV = "MIDYANGTZE_MEMORY_GB"
 SCHEDULER_TIMEOUT_S = 3.0
 SCHEDULER_PROTOCOLS = ("tcp", "tls", "ws", "wss")
 DASK_PORT = 8786
-
-
-def short(value: Any, limit: int = ECHO_CHARS) -> str:
-    """``repr(value)``, cut to ``limit`` characters with the full length noted."""
-    text = repr(value)
-    if len(text) <= limit:
-        return text
-    n = len(value) if isinstance(value, str | bytes | list | dict | tuple) else len(text)
-    return f"{text[: limit - 1]}… ({n:,} characters)" if isinstance(value, str) else f"{text[:limit]}…"
 
 
 def cap_line(line: str, limit: int = 2000) -> str:

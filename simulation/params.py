@@ -86,3 +86,15 @@ def wide_sectors(h: float, m: float, t: float, s: float, desc: str, unit: str, s
 def sectors(h: float, m: float, t: float, s: float, desc: str, unit: str, source: str) -> Any:
     default = PerSector(heavy=h, manufacturing=m, hightech=t, services=s)
     return Field(default, description=desc, json_schema_extra={"unit": unit, "source": source})
+
+
+ECHO_CHARS = 80  # longest echo of a bad value in an error line
+
+
+def short(value: Any, limit: int = ECHO_CHARS) -> str:
+    """``repr(value)``, cut to ``limit`` characters with the full length noted."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    n = len(value) if isinstance(value, str | bytes | list | dict | tuple) else len(text)
+    return f"{text[: limit - 1]}… ({n:,} characters)" if isinstance(value, str) else f"{text[:limit]}…"

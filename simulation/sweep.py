@@ -526,7 +526,7 @@ def _check_metric_columns(file: Path, metrics: list[str], cfg: Config) -> None:
 
 
 def _short_values(values: dict[str, Any]) -> str:
-    from simulation.limits import short
+    from simulation.params import short
 
     return "{" + ", ".join(f"{k!r}: {short(v, 60)}" for k, v in values.items()) + "}"
 

@@ -208,7 +208,8 @@ class Environment:
         base_dom = self.domestic(m, self.collection)  # at the data's collection: the plan's reference
         for p in range(P):
             if p in WATER:
-                floor, share = self.reg.floors(p, sec, unabated[p], float(base_dom[p - COD].sum()), shared=True)
+                other = float(base_dom[p - COD].sum())
+                floor, share = self.reg.floors(p, sec, unabated[p], other, shared=True)
                 life[p] = life[p] * (1.0 - share)
             else:
                 floor, share = self.reg.floors(p, sec, unabated[p], float(life[p].sum()))
