@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from simulation.params import ConfigError, P, Section
+from pydantic import AfterValidator
+
+from simulation.params import SECTORS, ConfigError, P, Section
 
 if TYPE_CHECKING:
     from simulation.model import MiddleYangtzeModel
+
+
+def _known_sectors(v: list[str]) -> list[str]:
+    bad = [s for s in v if s not in SECTORS]
+    if bad:
+        raise ValueError(f"unknown sector {bad[0]!r} (allowed: {', '.join(SECTORS)})")
+    return v
+
+
+SectorList = Annotated[list[str], AfterValidator(_known_sectors)]  # sector names, checked
 
 
 class LeverSection(Section):

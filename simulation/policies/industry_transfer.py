@@ -25,12 +25,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import field_validator
 
 from simulation.core.budget import CITY
 from simulation.params import SECTORS, P
 from simulation.policies import Lever
-from simulation.policies.base import LeverSection, check_cities
+from simulation.policies.base import LeverSection, SectorList, check_cities
 
 if TYPE_CHECKING:
     from simulation.model import MiddleYangtzeModel
@@ -50,7 +49,7 @@ class IndustryTransferSection(LeverSection):
         ge=0,
         le=10,
     )
-    subsidy_sectors: list[str] = P(
+    subsidy_sectors: SectorList = P(
         ["heavy", "manufacturing"],
         "Sectors eligible for the subsidy",
         "sectors",
@@ -78,14 +77,6 @@ class IndustryTransferSection(LeverSection):
         ge=0,
         le=100,
     )
-
-    @field_validator("subsidy_sectors")
-    @classmethod
-    def _sectors(cls, v: list[str]) -> list[str]:
-        bad = [s for s in v if s not in SECTORS]
-        if bad:
-            raise ValueError(f"unknown sector {bad[0]!r} (allowed: {', '.join(SECTORS)})")
-        return v
 
 
 class IndustryTransfer(Lever):

@@ -34,7 +34,7 @@ from pydantic import field_validator
 from simulation.core.budget import CITY, PROVINCE
 from simulation.params import SECTORS, P
 from simulation.policies import Lever
-from simulation.policies.base import LeverSection, check_cities
+from simulation.policies.base import LeverSection, SectorList, check_cities
 
 if TYPE_CHECKING:
     from simulation.model import MiddleYangtzeModel
@@ -151,21 +151,13 @@ class InnovationAllianceSection(LeverSection):
         ge=0,
         le=1,
     )
-    sectors: list[str] = P(
+    sectors: SectorList = P(
         ["manufacturing", "hightech"],
         "Sectors whose productivity rises with the R&D stock",
         "sectors",
         "judgement: firms do ~3/4 of China's R&D (NBS 2019: 76.4%), most of it in manufacturing and "
         "high-tech; the elasticities are estimated on industrial firms",
     )
-
-    @field_validator("sectors")
-    @classmethod
-    def _sectors(cls, v: list[str]) -> list[str]:
-        bad = [s for s in v if s not in SECTORS]
-        if bad:
-            raise ValueError(f"unknown sector {bad[0]!r} (allowed: {', '.join(SECTORS)})")
-        return v
 
     @field_validator("members")
     @classmethod
