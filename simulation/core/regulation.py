@@ -20,7 +20,7 @@ Two kinds of row in the region's regulation.csv act on firms:
   on the plan's path) must follow the plan's path from there, PM2.5 <= anchor * (1 + r) ** (t -
   anchor year), held at its end-year value after the plan;
   where emissions alone do not get it there, its firms must cut SO2, NOx and primary PM further by
-  a common share of the city, the smallest total cuts that meet every city's target
+  a common share of the city, each city cutting its own firms given what the others cut
   (``concentration_cuts``). Where these targets bind, the PM2.5 path
   holds by construction; what the model adds is what meeting them costs, and where.
 
@@ -31,7 +31,7 @@ it is whatever the model's economy does, and lowers the abatement a total target
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq, linprog
+from scipy.optimize import brentq
 
 from simulation.params import POLLUTANTS
 
@@ -137,32 +137,29 @@ class Regulation:
 def concentration_cuts(
     target: np.ndarray, background: np.ndarray, kappa: np.ndarray, spill: np.ndarray,
     free: np.ndarray, firm: np.ndarray, area: np.ndarray, kept: np.ndarray, most: float = 0.95,
+    rounds: int = 1000, damping: float = 0.5,
 ) -> np.ndarray:  # fmt: skip
-    """Extra cut x_c of firms' PM2.5-forming emissions in each city so that PM2.5 <= target.
+    """Extra cut x_c of firms' PM2.5-forming emissions in each city held to a target, so that
+    PM2.5_c <= target_c, each city cutting its own firms (the responsibility of the city's own
+    government, 属地责任) given what the others cut.
 
     PM2.5_c = background_c + kappa_c * sum_j spill_cj (free_j + firm_j (1 - x_j)) / area_j, with
     ``free`` the sources firms do not control and ``firm`` the firms' PM2.5-weighted emissions (t).
-    Cuts already ordered stay in force (``kept``: a standard is not undone). The fewest tonnes cut
-    that meet every target (a linear programme, HiGHS); where a target cannot be met with cuts of
-    at most ``most``, the shortfall is left (a penalised slack).
+    Cuts already ordered stay in force (``kept``: a standard is not undone); cities without a target
+    cut nothing more. Solved by damped Jacobi rounds, x_c += damping * gap_c / (own effect of a full
+    cut), each within [kept_c, most]; the neighbours' cuts help a city only through the spillover.
     """
-    pm = background + kappa * (spill @ ((free + firm * (1 - kept)) / area))
-    need = pm - target
-    if not (need > 1e-9).any():
-        return kept.copy()
-    need = need + kappa * (spill @ (firm * kept / area))  # measured from no cut
-    n = len(target)
-    b = kappa[:, None] * spill * (firm / area)[None, :]  # d PM2.5_c / d x_j (negative sign moved)
-    rows = np.flatnonzero(np.isfinite(target))
-    a_ub = np.hstack([-b[rows], -np.eye(n)[rows]])  # b x + slack >= need  ->  -b x - slack <= -need
-    # the fewest tonnes cut: a share of a big emitter weighs more than the same share of a small one
-    weight = firm / max(float(firm.sum()), 1e-300)
-    cost = np.r_[weight, np.full(n, 1e4)]
-    res = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=-need[rows],
-        bounds=[(k, max(k, most)) for k in kept] + [(0, None)] * n,
-        method="highs",
-    )
-    return np.maximum(np.clip(res.x[:n], 0.0, most), kept) if res.status == 0 else kept.copy()
+    held = np.isfinite(target)
+    x = kept.copy()
+    if not held.any():
+        return x
+    own = kappa * np.diag(spill) * firm / area
+    for _ in range(rounds):
+        pm = background + kappa * (spill @ ((free + firm * (1 - x)) / area))
+        gap = np.where(held, pm - target, 0.0)
+        step = np.divide(gap, own, out=np.zeros_like(gap), where=own > 0)
+        new = np.where(held, np.clip(x + damping * step, kept, most), kept)
+        if np.max(np.abs(new - x)) < 1e-12:
+            return new
+        x = new
+    return x
