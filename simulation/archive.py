@@ -144,6 +144,7 @@ def build_manifest(
 
 # ---------------------------------------------------------------------------- atomic folders
 NAME_MAX = 255  # bytes in one path component (Linux, macOS, Windows)
+PATH_MAX = 4096  # bytes in a whole path (Linux)
 
 
 def check_out(out: Path, archive_ok: bool = False) -> None:
@@ -151,7 +152,15 @@ def check_out(out: Path, archive_ok: bool = False) -> None:
     names fit the file system, under no file and no existing archive, in a writable folder. Called
     before any work starts, so that bad output paths fail at once rather than after the run.
     ``archive_ok``: ``out`` itself may be an archive (a sweep resumes into its own archive)."""
+    if "\x00" in str(out):
+        raise ArchiveError(repr(str(out)[:60]), "--out", "holds a NUL byte (allowed: a folder path)")
     out = Path(out)
+    if len(os.fsencode(str(out.absolute()))) > PATH_MAX:
+        raise ArchiveError(
+            f"{str(out)[:60]}...",
+            "--out",
+            f"the path is {len(os.fsencode(str(out.absolute()))):,} bytes (allowed: at most {PATH_MAX:,})",
+        )
     long = next((p for p in out.parts if len(os.fsencode(p)) > NAME_MAX), None)
     if long is not None:
         raise ArchiveError(
@@ -172,8 +181,20 @@ def check_out(out: Path, archive_ok: bool = False) -> None:
                 "(allowed: a new folder, or a folder that holds archives)",
             )
     existing = next(p for p in [out, *out.parents] if p.exists())
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create(existing):
         raise ArchiveError(out, "--out", f"{existing} is not writable (allowed: a folder you can write to)")
+
+
+def _can_create(folder: Path) -> bool:
+    """Whether a folder can be made in ``folder`` (a probe, removed at once): ``os.access`` says yes
+    to root everywhere, also in /proc or on a file system that refuses new entries."""
+    import tempfile
+
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".probe-{os.getpid()}-", dir=folder))
+    except OSError:
+        return False
+    return True
 
 
 def resolve_out(out: Path | None, results_dir: Path, name_in: Callable[[Path], Path]) -> Path:

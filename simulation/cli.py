@@ -77,6 +77,17 @@ class Parser(argparse.ArgumentParser):
         raise UsageError("command line", field, f"{text} (see: {self.prog} --help)")
 
 
+def one_line(err: Exception, limit: int = 300) -> str:
+    """``file: field: message`` of a bad-input error, the file and the field cut to ``limit``
+    characters each (a 100,000-character ``--set`` key still leaves room for the message)."""
+    parts = [getattr(err, k, None) for k in ("file", "field", "message")]
+    if not all(isinstance(x, str) for x in parts):
+        return str(err)
+    file, fld, message = (str(x) for x in parts)
+    cut = [x if len(x) <= limit else f"{x[: limit - 1]}… ({len(x):,} characters)" for x in (file, fld)]
+    return f"{cut[0]}: {cut[1]}: {message}"
+
+
 def display(path: Path) -> str:
     """``path`` relative to the working folder when it lies inside it, else absolute."""
     path = Path(path).resolve()
@@ -265,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     except BAD_INPUT as err:
         file, sets = config_source(locals().get("args"))
         err = relabel(err, file, sets) if file else err  # "<config>" from deep inside: name the file
-        print(f"error: {cap_line(' '.join(str(err).split()))}", file=sys.stderr)
+        print(f"error: {cap_line(' '.join(one_line(err).split()))}", file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0

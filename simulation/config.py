@@ -53,7 +53,9 @@ class RunSection(Section):
         2019, "Base year (year 0, the calibration year)", "year", "data vintage", ge=1990, le=2100
     )
     end_year: int = P(2035, "Last simulated year", "year", "2035 planning horizon", ge=1991, le=2200)
-    seed: int = P(42, "Root random seed; every random stream of a run derives from it", "-", "-", ge=0)
+    seed: int = P(
+        42, "Root random seed; every random stream of a run derives from it", "-", "-", ge=0, le=2**63 - 1
+    )
 
     @model_validator(mode="after")
     def _years(self) -> RunSection:

@@ -239,6 +239,8 @@ def check_region(spec: str, file: str, field: str = "run.region") -> Region:
         f"a built-in name: {', '.join(names)}; a folder holding cities.csv, links.csv, rivers.csv; "
         "or synthetic:N:SEED"
     )
+    if not spec.strip() or spec.strip() in (".", ".."):
+        raise ConfigError(file, field, f"{short(spec)}: no such region (allowed: {allowed})")
     if len(spec) > MAX_REGION_CHARS:
         raise ConfigError(
             file,

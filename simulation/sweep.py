@@ -560,6 +560,8 @@ def load_sweep(path: str | Path) -> Sweep:
     if design not in DESIGNS:
         raise _err(file, "sweep.design", f"{design!r} (allowed: {', '.join(DESIGNS)})")
     replicates = _int(file, "sweep.replicates", sw.get("replicates", 1), 1)
+    if replicates > MAX_RUNS:  # before the parameters are read
+        raise _err(file, "sweep.replicates", f"{replicates:,} (allowed: integer 1 to {MAX_RUNS:,})")
     samples: int | None = None
     if design in SAMPLED:
         if "samples" not in sw:
