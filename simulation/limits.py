@@ -303,14 +303,17 @@ def lever_references(cfg: Config) -> list[tuple[str, str, list[str]]]:
 
 
 def check_references(cfg: Config, region: Region, file: str, sets: Any = None) -> None:
-    """Every city and province the levers name exists in ``region``; corridors open in the lever's
+    """Every city, province and river the levers name exists in ``region``; corridors open in the lever's
     horizon; a speed-up has a link to speed up; the production shares leave room for capital."""
-    cities, provinces = set(region.city_ids()), set(region.provinces)
+    ids_of = {
+        "city": region.city_ids(),
+        "province": region.provinces,
+        "river": sorted(set(region.rivers.river)),
+    }
     for fld, kind, names in lever_references(cfg):
-        known = cities if kind == "city" else provinces
-        bad = [x for x in names if x not in known]
+        bad = [x for x in names if x not in set(ids_of[kind])]
         if bad:
-            ids = region.city_ids() if kind == "city" else region.provinces
+            ids = ids_of[kind]
             listed = ", ".join(ids[:40]) + (f", ... ({len(ids)} in all)" if len(ids) > 40 else "")
             raise ConfigError(
                 source_of(fld, file, sets), fld, f"unknown {kind} {short(bad[0])} (allowed: {listed})"

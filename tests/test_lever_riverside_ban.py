@@ -182,3 +182,14 @@ def test_the_lever_off_leaves_the_baseline_bit_identical():
     off = run(["riverside_ban.enabled=false"], 5, "configs/scenarios/riverside_ban.toml")
     for name in ("model", "cities", "flows"):
         pd.testing.assert_frame_equal(a.tables()[name], off.tables()[name])
+
+
+def test_an_unknown_river_is_refused_before_any_work(tmp_path, capsys):
+    from simulation import cli
+
+    out = tmp_path / "out"
+    rc = cli.main(["run", "configs/baseline.toml", "--set", "riverside_ban.enabled=true",
+                   "--set", "riverside_ban.rivers=['Nile']", "--out", str(out)])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "riverside_ban.rivers" in err[0] and "Nile" in err[0]
+    assert not out.exists()

@@ -180,6 +180,8 @@ class RiversideBanSection(LeverSection):
             (f"{name}.cities", "city", list(self.cities)),
             (f"{name}.parks", "city", list(self.parks)),
             *((f"{name}.old_bases[{k}].city", "city", [b.city]) for k, b in enumerate(self.old_bases)),
+            # the default names the real cluster's main stem: check the rivers only when switched on
+            *([(f"{name}.rivers", "river", list(self.rivers))] if self.enabled else []),
         ]
 
 
