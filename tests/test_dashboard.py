@@ -80,7 +80,7 @@ def test_session_starts_at_the_baseline_and_pairs_it():
         ({("talent_alliance", "enabled"): True, ("talent_alliance", "start_year"): 2040}, "2020 and 2024"),
         ({("industry_transfer", "receiving_zones"): ["atlantis"]}, None),
         ({("industry_transfer", "subsidy_sectors"): ["shipbuilding"]}, "unknown sector"),
-        ({("run", "seed"): -1}, "must be at least 0"),
+        ({("run", "seed"): -1}, "must be between 0 and"),
     ],
 )
 def test_bad_values_are_refused_with_a_message(changes, expect):
