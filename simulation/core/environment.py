@@ -111,7 +111,6 @@ class Environment:
         self.order = list(nx.topological_sort(g))
         self.upstream = [sorted(g.predecessors(c)) for c in range(m.n)]
         self.downstream = [sorted(g.successors(c)) for c in range(m.n)]
-        self.edges = [(u, d) for u in range(m.n) for d in self.downstream[u]]
         km = m.km * ec.river_sinuosity
         days = km / ec.river_speed
         self.survive = {p: np.exp(-k * days) for p, k in ((COD, ec.decay_cod), (NH3N, ec.decay_nh3n))}

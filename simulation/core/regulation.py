@@ -39,6 +39,11 @@ SECTOR_NAMES = ("heavy", "manufacturing", "hightech", "services")
 P, K = len(POLLUTANTS), len(SECTOR_NAMES)
 
 
+def yearly_rate(row) -> float:
+    """A plan's yearly change: (1 + target_change) ** (1 / years from its base year) - 1."""
+    return (1.0 + float(row.target_change)) ** (1.0 / max(int(row.end_year) - int(row.base_year), 1)) - 1.0
+
+
 def _sectors(scope: str) -> list[int]:
     if scope == "all":
         return list(range(K))
@@ -66,7 +71,7 @@ class Regulation:
     def total_rate(self, year: int, p: int) -> float | None:
         """The tightest yearly change allowed by the total targets in force in ``year``."""
         rates = [
-            (1.0 + float(r.target_change)) ** (1.0 / max(int(r.end_year) - int(r.base_year), 1)) - 1.0
+            yearly_rate(r)
             for r in self.totals
             if r.pollutant == POLLUTANTS[p] and int(r.start_year) <= year <= int(r.end_year)
         ]
@@ -128,7 +133,7 @@ class Regulation:
             if k not in self.pm25_anchor or year < int(r.start_year) or year <= self.pm25_anchor[k][0]:
                 continue
             y0, level = self.pm25_anchor[k]
-            rate = (1.0 + float(r.target_change)) ** (1.0 / max(int(r.end_year) - int(r.base_year), 1)) - 1.0
+            rate = yearly_rate(r)
             path = level * (1.0 + rate) ** (min(year, int(r.end_year)) - y0)
             out = np.minimum(out, np.where(level > standard, path, np.inf))
         return out

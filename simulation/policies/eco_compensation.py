@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from simulation.core.budget import CENTRAL, CITY
-from simulation.core.environment import COD
+from simulation.core.environment import COD, SECONDS_YEAR_L
 from simulation.params import P, Section
 from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities
@@ -105,7 +105,7 @@ class EcoCompensation(Lever):
         """COD (mg/L) leaving the group's outlets when the cities emit ``own`` (t/yr)."""
         out = self.outlets(env, up)
         load = env.route(own, COD)[out].sum()
-        return float(load / (31.5576 * env.discharge[out].sum()))
+        return float(load / (SECONDS_YEAR_L * env.discharge[out].sum()))
 
     # ------------------------------------------------------------------ hooks
     def before_emissions(self, model: MiddleYangtzeModel) -> None:
