@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, model_validator
 
 from simulation.config_environment import BudgetSection, EnvironmentSection
+from simulation.core.shocks import ShocksSection
 from simulation.params import ConfigError, P, PerSector, Section, sectors
 from simulation.policies.city_circle import CityCircleSection
 from simulation.policies.eco_compensation import EcoCompensationSection
@@ -711,6 +712,7 @@ class Config(Section):
     land: LandSection = LandSection()
     environment: EnvironmentSection = EnvironmentSection()
     budget: BudgetSection = BudgetSection()
+    shocks: ShocksSection = ShocksSection()
     industry_transfer: IndustryTransferSection = IndustryTransferSection()
     talent_alliance: TalentAllianceSection = TalentAllianceSection()
     city_circle: CityCircleSection = CityCircleSection()

@@ -318,6 +318,15 @@ def check_references(cfg: Config, region: Region, file: str, sets: Any = None) -
             raise ConfigError(
                 source_of(fld, file, sets), fld, f"unknown {kind} {short(bad[0])} (allowed: {listed})"
             )
+    places = [*region.city_ids(), *region.provinces, "cluster"]
+    for fld, names in cfg.shocks.references():
+        bad = [x for x in names if x not in places]
+        if bad:
+            raise ConfigError(
+                source_of(fld, file, sets), fld,
+                f"unknown place {short(bad[0])} (allowed: 'cluster', a province "
+                f"({', '.join(region.provinces)}) or a city id)",
+            )
     cc = cfg.city_circle
     links = region.links
     for k, c in enumerate(cc.corridors):

@@ -31,6 +31,7 @@ from simulation.core.firms import FirmStage
 from simulation.core.firmtable import FirmTable
 from simulation.core.indicators import GreenAccounts
 from simulation.core.population import Population
+from simulation.core.shocks import shock_factor
 from simulation.core.streams import Streams
 from simulation.core.talent import TalentStage
 from simulation.params import SECTORS
@@ -354,7 +355,9 @@ class MiddleYangtzeModel(mesa.Model):
         if cfg.environment.pm25_productivity > 0 and hasattr(self, "env"):
             damage = np.exp(-cfg.environment.pm25_productivity * (self.city.pm25 - self.env.pm25_0))[:, None]
         mod = self.mods
+        shock = shock_factor(cfg.shocks, self.year, self.city_ids, self.prov, self.provinces)
         shifter = z * agg * self.tfp[None, :] * damage * mod["talent_pool_tfp"][:, None] * mod["tfp_sector"]
+        shifter = shifter * shock
         years = self.year - self.config.run.start_year
         outside = self.outside_spending0 * (1 + cfg.production.outside_growth) ** years
         res = self.production.solve(

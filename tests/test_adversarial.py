@@ -328,6 +328,18 @@ LEVER_CASES: dict[str, tuple[str, list[str]]] = {
     ),
     "environment: nan": ("[environment]\nriver_speed = nan\n", ["environment.river_speed"]),
     "budget: unknown key": ("[budget]\nbogus = 1\n", ["budget.bogus"]),
+    "shocks: unknown place": (
+        '[[shocks.events]]\nyear = 2020\nscope = "gotham"\nsize = -0.1\n',
+        ["shocks.events[0].scope", "gotham"],
+    ),
+    "shocks: size below -0.9": (
+        '[[shocks.events]]\nyear = 2020\nscope = "hubei"\nsize = -2\n',
+        ["shocks.events", "size"],
+    ),
+    "shocks: unknown sector": (
+        '[[shocks.events]]\nyear = 2020\nscope = "hubei"\nsector = "mining"\nsize = -0.1\n',
+        ["shocks.events", "sector"],
+    ),
     "budget: share above 1": ("[budget]\nrevenue_share = 2.0\n", ["budget.revenue_share"]),
 }
 for _name, (_body, _needles) in LEVER_CASES.items():
