@@ -90,6 +90,26 @@ def test_sector_standards_lower_allowed_intensity_only_where_they_apply():
     assert floor[0] == pytest.approx(1 - 0.9**2) and floor[1] == 0.0
 
 
+def test_non_industrial_rows_lower_residents_emissions_not_firms():
+    reg = Regulation(
+        _table([("v", "nox", "non_industrial", 2020, 2021, "intensity", -0.2, 2019, -0.05)]), 2019
+    )
+    for y in (2020, 2021, 2022, 2023):
+        reg.advance(y, np.zeros(6))
+    assert reg.non_industrial[1] == pytest.approx(0.95**2)  # two years in force, then held
+    assert np.all(reg.non_industrial[[0, 2, 3, 4, 5]] == 1.0) and np.all(reg.allowed == 1.0)
+
+
+def test_vehicle_path_lowers_residents_nox_in_the_model():
+    sets = ["scale.talent_agents=2000", "scale.firm_agents=300", "run.end_year=2022"]
+    m = MiddleYangtzeModel(load_config(None, sets), rng=1)
+    m.run()
+    per_head = m.env.emissions[1] - m.env.firm_emissions[1]  # residents' and vehicles' NOx
+    expected = m.env.life[1] * m.env.reg.non_industrial[1] * m.city.population
+    np.testing.assert_allclose(per_head, expected, rtol=0.03)  # residents move after emissions are set
+    assert m.env.reg.non_industrial[1] < 0.9  # the realised 2020-2022 vehicle path (regulation.csv)
+
+
 def test_pm25_targets_are_met_by_each_city_s_own_cuts_and_cuts_are_kept():
     n = 3
     spill = np.eye(n) + 0.2 * (1 - np.eye(n))

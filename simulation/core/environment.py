@@ -147,7 +147,7 @@ class Environment:
         if m.year > self.start:
             self.reg.advance(m.year, self.emissions.sum(axis=1))
         life = np.zeros((P, n))
-        life[list(AIR)] = self.life[list(AIR), None] * m.city.population[None, :]
+        life[list(AIR)] = (self.life * self.reg.non_industrial)[list(AIR), None] * m.city.population[None, :]
         life[[COD, NH3N]] = self.domestic(m)
         dom = life[list(WATER)].copy()
         unabated, c, a, markets, a_own = self._abatement(m, live, city, sec, life)

@@ -24,6 +24,11 @@ Two kinds of row in the region's regulation.csv act on firms:
   (``concentration_cuts``). Where these targets bind, the PM2.5 path
   holds by construction; what the model adds is what meeting them costs, and where.
 
+* ``scope_sector = non_industrial`` with an ``intensity_change_per_year``: residents' and vehicles'
+  air emissions per resident fall by that rate in each year in force (the vehicle emission standards
+  and the diesel-truck campaign, as realised in the national mobile-source reports). They cost the
+  model nothing: the cost falls on vehicle owners and fleets, which the model does not carry.
+
 Rows for VOCs and energy are read and reported but do not act. Structural change is not assumed:
 it is whatever the model's economy does, and lowers the abatement a total target needs.
 """
@@ -36,6 +41,7 @@ from scipy.optimize import brentq
 from simulation.params import POLLUTANTS
 
 SECTOR_NAMES = ("heavy", "manufacturing", "hightech", "services")
+NON_INDUSTRIAL = "non_industrial"  # scope of rows that act on residents' and vehicles' emissions
 P, K = len(POLLUTANTS), len(SECTOR_NAMES)
 
 
@@ -63,6 +69,7 @@ class Regulation:
             and np.isfinite(float(r.intensity_change_per_year))
         ]  # fmt: skip
         self.allowed = np.ones((P, K))  # allowed intensity relative to 2019, by sector standards
+        self.non_industrial = np.ones(P)  # residents' and vehicles' emissions per head, relative to 2019
         self.cap = np.full(P, np.nan)  # cluster emissions cap, t (nan: no total target yet)
         self.pm25_rows = [r for r in rows if r.pollutant == "pm25" and r.target_kind == "concentration"]
         self.pm25_anchor: dict[int, tuple[int, np.ndarray]] = {}
@@ -89,11 +96,21 @@ class Regulation:
                 for k in _sectors(r.scope_sector):
                     step[p, k] = min(step[p, k], float(r.intensity_change_per_year))
         self.allowed = self.allowed * (1.0 + step)
+        self.non_industrial = self.non_industrial * (1.0 + self._non_industrial_step(year))
         for p in range(P):
             rate = self.total_rate(year, p)
             if rate is not None:
                 base = emissions[p] if np.isnan(self.cap[p]) else self.cap[p]
                 self.cap[p] = base * (1.0 + rate)
+
+    def _non_industrial_step(self, year: int) -> np.ndarray:
+        """This year's change of emissions per resident from non-industrial rows (vehicle standards)."""
+        step = np.zeros(P)
+        for r in self.standards:
+            if r.scope_sector == NON_INDUSTRIAL and int(r.start_year) <= year <= int(r.end_year):
+                p = POLLUTANTS.index(r.pollutant)
+                step[p] = min(step[p], float(r.intensity_change_per_year))
+        return step
 
     def floors(
         self, p: int, sector: np.ndarray, unabated: np.ndarray, other: float, shared: bool = False
