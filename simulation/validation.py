@@ -48,8 +48,11 @@ from simulation import estimators as est
 from simulation import pm25_sources
 from simulation.compare import CompareResult, compare, config_toml, replicate_seeds
 from simulation.config import Config, load_config
+from simulation.experiments.backtest import Backtest, backtest
 from simulation.model import MiddleYangtzeModel
+from simulation.panel import PANEL, load_panel
 from simulation.params import ConfigError
+from simulation.report import backtest as backtest_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
@@ -75,7 +78,16 @@ SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "alliance": ("talent_alliance.toml", ()),
 }
 VALIDATE_HELP = "stylized-facts report: the model against the literature over several seeds and what-ifs"
-VALIDATION_TABLES = ("facts", "estimates", "base_fit", "gravity", "scenario_cities")
+VALIDATION_TABLES = (
+    "facts",
+    "estimates",
+    "base_fit",
+    "gravity",
+    "scenario_cities",
+    "backtest",
+    "backtest_summary",
+    "backtest_cluster",
+)
 
 
 # ---------------------------------------------------------------------------- the facts
@@ -943,6 +955,9 @@ class ValidationResult:
     extra: dict[str, Any]
     wall_time_s: float
     first_run: BaselineRun | None = None
+    backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # simulation.experiments.backtest
+    backtest_summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest_cluster: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def replicates(self) -> int:
@@ -1059,6 +1074,7 @@ def run_validation(
     est_rows: list[dict[str, Any]] = []
     grav_rows: list[dict[str, Any]] = []
     fits: list[pd.DataFrame] = []
+    city_tables: list[pd.DataFrame] = []
     for seed in tqdm(seed_list, desc="baseline seeds", unit="run", file=sys.stderr, disable=not progress):
         run = run_baseline(base_cfg, seed)
         if region_cities is None:
@@ -1066,6 +1082,7 @@ def run_validation(
 
             region_cities = resolve_region(base_cfg.run.region).cities
         runs.append(run)
+        city_tables.append(run.tables["cities"])
         fits.append(base_fit_table(run, region_cities))
         grav_rows += gravity_rows(run)
         est_rows += agglomeration_rows(run) + intensity_rows(run) + convergence_rows(run)
@@ -1138,6 +1155,7 @@ def run_validation(
         estimates["replicate"] = np.nan
     estimates = estimates[["estimate_key", "seed", "replicate", "estimate", "se", "n"]]
 
+    bt = _backtest(base_cfg, city_tables)
     summaries = _summaries(estimates)
     facts = _facts(base_fit, gravity_df, estimates, findings, len(seed_list), replicates)
     scenario_cities = pd.concat([f.cities for f in findings.values()], ignore_index=True)
@@ -1157,7 +1175,36 @@ def run_validation(
         extra=extra,
         wall_time_s=time.perf_counter() - start,
         first_run=runs[0],
+        backtest=bt.rows,
+        backtest_summary=bt.summary,
+        backtest_cluster=bt.cluster,
     )
+
+
+def _panel_path(cfg: Config) -> Path | None:
+    from simulation.model import resolve_region
+
+    folder = resolve_region(cfg.run.region).source_dir
+    path = None if folder is None else Path(folder) / PANEL
+    return path if path is not None and path.is_file() else None
+
+
+def _panel_sha(cfg: Config) -> str | None:
+    from simulation import archive as arc
+
+    path = _panel_path(cfg)
+    return None if path is None else arc.sha256_file(path)
+
+
+def _backtest(cfg: Config, city_tables: list[pd.DataFrame]) -> Backtest:
+    """The baseline seeds against the region's observed panel (empty when it has none)."""
+    from simulation.model import resolve_region
+
+    region = resolve_region(cfg.run.region)
+    path = _panel_path(cfg)
+    if path is None:
+        return Backtest(pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    return backtest(city_tables, load_panel(path.parent), region.cities.province)
 
 
 def _pooled(estimates: pd.DataFrame, key: str) -> tuple[float, float, float]:
@@ -1813,12 +1860,14 @@ def report_markdown(result: ValidationResult, archive_name: str) -> str:
             if "pm25" in result.extra
             else []
         ),
+        *backtest_report.lines(result.backtest, result.backtest_summary, result.backtest_cluster),
         *_closing_note(result),
         "",
         "## Files",
         "",
         "`facts.parquet` (the facts table), `estimates.parquet` (every per-seed and per-replicate estimate), "
-        "`base_fit.parquet`, `gravity.parquet`, `scenario_cities.parquet`, `plots/*.png`, the resolved "
+        "`base_fit.parquet`, `gravity.parquet`, `scenario_cities.parquet`, `backtest*.parquet` (the backtest "
+        "rows, summaries and cluster paths), `plots/*.png`, the resolved "
         "configs `base.toml` and `scenario-*.toml`, `manifest.json`.",
         "",
         "## References",
@@ -1922,6 +1971,7 @@ def write_validation_archive(
         for name, df in tables.items():
             (tmp / f"{name}.parquet").write_bytes(arc.parquet_bytes(df))
         vp.plot_all(result, tmp, PLOTS)
+        backtest_report.plot(result.backtest, tmp / backtest_report.PLOT)
         (tmp / "report.md").write_text(report_markdown(result, final.name), encoding="utf-8")
         (tmp / "summary.md").write_text(summary_markdown(result, final.name), encoding="utf-8")
         extra = {
@@ -1932,6 +1982,7 @@ def write_validation_archive(
             "seeds": result.seeds,
             "replicates": result.replicates,
             "replicate_seeds": result.replicate_seeds,
+            "panel_sha256": _panel_sha(result.base_config),
             "facts_in_range": int(result.facts["in_range"].sum()),
             "facts": len(result.facts),
         }
@@ -1968,6 +2019,8 @@ def verify_validation_archive(path: Path, progress: bool = False, workers: int =
     if code.get("git_commit") != now["git_commit"]:
         report.notes.append(f"code differs: archive {code.get('git_commit')}, now {now['git_commit']}")
     base = load_config(path / "base.toml")
+    if manifest.get("panel_sha256") != _panel_sha(base):
+        report.notes.append("panel.csv differs from the archive's: the backtest tables will differ")
     scen = {role: load_config(path / f"scenario-{role}.toml") for role in SCENARIOS}
     result = run_validation(
         base,
