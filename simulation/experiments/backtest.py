@@ -16,6 +16,9 @@ What is compared, and how the model's number is made comparable (a model table i
   the mean of its monitored cities (all of them, not only the cluster's); the model's is the
   unweighted mean over the province's cluster cities.
 * ``secondary_share`` (% of GDP).
+* cluster ``population_growth`` (% y/y): the year-end resident population growth of every province
+  and city observed in two consecutive years, against the model's cluster growth (not 2019 -> 2020:
+  the 2020 figures were re-based on the 7th census, e.g. Changsha's +19.9%).
 
 The cluster rows: real growth (the provinces' published rates weighted by the cluster's 2019 GDP in
 each province, against the model's cluster growth) and the PM2.5 change since 2019 (the mean of the
@@ -39,6 +42,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 FIT_LAST, OUT_FIRST, OUT_LAST = 2021, 2022, 2023
+CENSUS_BREAK = 2020  # year-end 2020 figures were re-based on the 7th census: 2019 -> 2020 is not growth
 PROVINCES = ("hubei", "hunan", "jiangxi")
 KIND_ORDER = {"official": 0, "compilation": 1, "estimate": 2}
 VINTAGE_ORDER = {"first": 0, "revised": 1, "unknown": 2}
@@ -198,7 +202,26 @@ def cluster_paths(obs: pd.DataFrame, model: pd.DataFrame, prov_of: pd.Series) ->
         rows.append(_cluster_row("gdp_real_growth", year, float((v * weight).sum() / weight.sum()),
                                  float(v.min()), float(v.max()), m.to_numpy()))  # fmt: skip
     rows += _pm25_change(obs, model, prov_of, first)
+    rows += _population_growth(obs, model)
     return pd.DataFrame(rows)
+
+
+def _population_growth(obs, model) -> list[dict]:
+    """Resident population growth y/y: the observed rates of the provinces and cities with two
+    consecutive year-end figures, against the model's cluster growth."""
+    pop = obs[(obs["series"] == "population") & (obs["scope"] != "china")]
+    pop = pop.pivot(index="scope", columns="year", values="value")
+    tot = model.groupby(["seed", "year"])["population"].sum().unstack("year")
+    rows = []
+    both = [y for y in pop.columns if y - 1 in pop.columns and y != CENSUS_BREAK]
+    for year in [y for y in both if y in tot.columns and y - 1 in tot.columns]:
+        g = (100.0 * (pop[year] / pop[year - 1] - 1.0)).dropna()
+        if g.empty:
+            continue
+        m = 100.0 * (tot[year] / tot[year - 1] - 1.0)
+        band = (float(g.mean()), float(g.min()), float(g.max()))
+        rows.append(_cluster_row("population_growth", year, *band, m.to_numpy(), ",".join(g.index)))
+    return rows
 
 
 def _pm25_change(obs, model, prov_of, first) -> list[dict]:

@@ -19,6 +19,7 @@ UNITS = {
     "pm25": "µg/m³",
     "secondary_share": "% of GDP",
     "pm25_change_since_2019": "% since 2019",
+    "population_growth": "% y/y",
 }
 
 
