@@ -95,3 +95,16 @@ def test_year_zero_is_a_rest_point_of_the_goods_market_and_factor_shares_are_the
     assert row.labour_share == pytest.approx(0.5, rel=1e-9)
     assert row.land_share == pytest.approx(0.03, rel=1e-9)
     assert row.labour_share + row.capital_share + row.land_share + row.profit_share == pytest.approx(1.0)
+
+
+def test_a_factor_with_exponent_zero_does_not_zero_the_composite():
+    """x ** 0 = 1 also for x = 0: a city-sector without talent (b_h = 0) still produces."""
+    from simulation.core.production import Shares, _composite
+
+    sh = Shares(bh=np.array([[0.0, 0.3]]), bl=np.array([[0.5, 0.2]]), bk=np.array([0.3, 0.3]),
+                bt=np.array([0.05, 0.05]), eta=0.9)  # fmt: skip
+    ones = np.ones((1, 2))
+    x0 = _composite(np.array([[0.0, 0.0]]), ones * 2, ones * 3, ones * 4, sh)
+    x1 = _composite(np.array([[1.0, 0.0]]), ones * 2, ones * 3, ones * 4, sh)
+    assert x0[0, 0] == x1[0, 0] > 0  # no talent needed, none used: same output
+    assert x0[0, 1] == 0.0  # talent needed, none there: nothing

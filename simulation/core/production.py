@@ -175,12 +175,13 @@ def _allocate(net_revenue, h, labour, land, sh: Shares):
     return out
 
 
+def _term(b, x) -> np.ndarray:
+    """b * log(x), with a factor of exponent 0 contributing nothing (x ** 0 = 1, also for x = 0)."""
+    b = np.broadcast_to(b, np.shape(x))
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 * log(0) is masked just below
+        return np.where(b == 0, 0.0, b * np.log(x))
+
+
 def _composite(hk, lk, kk, tk, sh: Shares) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        logx = (
-            sh.bh * np.log(hk)
-            + sh.bl * np.log(lk)
-            + sh.bk[None, :] * np.log(kk)
-            + sh.bt[None, :] * np.log(tk)
-        )
+    logx = _term(sh.bh, hk) + _term(sh.bl, lk) + _term(sh.bk[None, :], kk) + _term(sh.bt[None, :], tk)
     return np.exp(sh.eta * np.where(np.isfinite(logx), logx, -np.inf))

@@ -39,9 +39,9 @@ class TalentStage:
     def work_cdf(self, m: MiddleYangtzeModel) -> tuple[np.ndarray, np.ndarray]:
         p = m.choice_params()
         invehicle_h = np.maximum(m.transport.times - m.transport.intra_city_min, 0.0) / 60.0
-        return ch.work_part(
-            np.log(m.city.wage_talent), invehicle_h, m.transport.commute_zone, p, np.log(m.city.jobs)
-        )
+        with np.errstate(divide="ignore"):  # a city without talent pays no talent wage: log 0 = -inf,
+            log_wage = np.log(m.city.wage_talent)  # a workplace nobody chooses (tiny runs only)
+        return ch.work_part(log_wage, invehicle_h, m.transport.commute_zone, p, np.log(m.city.jobs))
 
     def home_base(self, m: MiddleYangtzeModel) -> np.ndarray:
         p = m.choice_params()
