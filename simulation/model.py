@@ -113,17 +113,9 @@ class MiddleYangtzeModel(mesa.Model):
         self.region = resolve_region(region if region is not None else config.run.region)
         self.year = config.run.start_year
         self._build()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "year": "year",
-                "gdp": lambda m: float(m.city.gdp.sum()),
-                "population": lambda m: float(m.city.population.sum()),
-                "talent": lambda m: float(m.city.talent.sum()),
-                "emissions_air": lambda m: float(m.city.emissions_air.sum()),
-                "emissions_water": lambda m: float(m.city.emissions_water.sum()),
-            }
-        )
         self.recorder.record(self)
+        agent_types = {TalentAgent: records.TALENT_REPORTERS, FirmAgent: records.FIRM_REPORTERS}
+        self.datacollector = records.ModelCollector(self, agent_types if config.run.agent_reporters else None)
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ agent registration
@@ -245,6 +237,10 @@ class MiddleYangtzeModel(mesa.Model):
         self._produce()
         self.cpi0 = self._cpi()
         self.income_pc0 = self.city.income / self.city.population
+        # 2019's own investment is in place for 2020, as every later year's is for the next: without
+        # it year 1 produced with the base stock alone and grew ~2.4 pp less than year 2
+        # (docs/calibration.md §4)
+        self.capital.invest(float(self.city.gdp.sum()), self.year_result.capital_return)
         self.land.clear(self.year_result.land_payments)
         self.firm_stage.calibrate(self)
         self.env = Environment(self)

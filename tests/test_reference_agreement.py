@@ -58,7 +58,9 @@ SIZE = {"talent_agents": 3000, "firm_agents": 500}
 YEARS = 4
 LEVERS = ("talent_alliance", "city_circle", "industry_transfer")
 # fewest decisions of each kind a run must contain for the comparison to mean something
-MIN_DECISIONS = {"home": 1000, "work": 1000, "graduate": 300, "entrant": 100, "entry": 200,
+# entry: the pool is twice the base year's expected exits, ~3% of firms a year since the base-year
+# firms are survivors (core.firms), so 500 firm agents make ~130 entry decisions in 4 years
+MIN_DECISIONS = {"home": 1000, "work": 1000, "graduate": 300, "entrant": 100, "entry": 100,
                  "coastal": 4, "relocation": 10}  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from agents import FirmAgent, TalentAgent
 from agents.batch import spawn
 from simulation.config import ProductionSection
 from simulation.core import choice as ch
-from simulation.core import trade
+from simulation.core import memo, trade
 from simulation.core.capital import Capital
 from simulation.core.firms import KIND_INITIAL as FIRM_INITIAL
 from simulation.core.land import Land
@@ -189,7 +189,7 @@ def production(m: MiddleYangtzeModel, h_work: np.ndarray, labour: np.ndarray) ->
     sigma = np.array(pc.trade_elasticity.as_tuple())
     m.trade_per_hour = np.array(pc.trade_cost_per_hour.as_tuple())
     tpow = trade.cost_powers(trade.trade_costs(trade_hours(m), m.trade_per_hour), sigma)
-    shifters = trade.invert_shifters(y0.T, e0, tpow)
+    shifters = memo.shared(trade.invert_shifters, y0.T, e0, tpow)  # no seed in it: the runs share it
     return Production(
         shares, a_prod, mu, shifters, sigma, tpow, y0, pc.solver_tolerance, pc.solver_iterations
     )

@@ -6,10 +6,13 @@ fixed cost F_f (in general-labour years of its city, so it grows with local wage
 profit turns negative, or by an exogenous death shock. Each year a fixed pool of potential entrants
 per sector either enters a city-sector, by a logit (Gumbel-max) on the expected profit of an average
 entrant there relative to the base year, or stays out; entrants then draw their own productivity
-and fixed cost. The base year is a
-rest point (expected entry = expected exit in every city-sector); later, counts follow profits, so a
-cost shock shrinks a sector. Relocation is two-stage (consider moving; then a logit over
-destinations net of distance costs plus subsidies, for industry only where free construction land is left).
+and fixed cost. The fixed-cost scale is set so that an unselected draw (an entrant's) loses money
+next year with the target probability; the base-year firms are survivors (their fixed costs are
+drawn given that they cover them in 2019), and the base year is a rest point of the demography
+(expected entry = their expected exit in every city-sector), so year 1 has no one-off wave of
+exits; later, counts follow profits, so a cost shock shrinks a sector. Relocation is two-stage
+(consider moving; then a logit over destinations net of distance costs plus subsidies, for industry
+only where free construction land is left).
 Every draw comes from a stream keyed by the firm's identity (``simulation.core.streams``).
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from simulation.core.firmtable import logistic, logit
 from simulation.core.streams import stable_ids
@@ -51,36 +54,57 @@ class FirmStage:
 
     # ------------------------------------------------------------------ year 0
     def calibrate(self, m: MiddleYangtzeModel) -> None:
-        """Fixed-cost scale per sector so that the expected exit rate is the target; entry
-        constants so that expected entry equals expected exit in every city-sector."""
+        """Fixed-cost scale per sector so that the expected exit rate of an unselected draw (what an
+        entrant faces) is the target; the base-year firms' own fixed costs drawn given that they
+        cover them in 2019 (they are survivors); entry constants so that expected entry equals
+        the base-year firms' expected exit in every city-sector."""
         fc, f = self.cfg, m.firms
         live = f.living()
         sec, city = f.sector[live], f.city[live]
         margin, wage = self.margins(m), m.city.wage_general / 1e8
         q_next = np.exp(self._rho() * f.logq[live])  # median next-year capacity
-        sd = self._shock_sd()
-        target = max(fc.exit_rate - fc.death_rate, 1e-6)
-        self.fixed_scale = np.zeros(4)
-        z = m.streams.normal("firm.fixed_cost", m.year, f.uid[live]) * fc.fixed_cost_sigma
-        for k in range(4):
-            sel = sec == k
-            if not sel.any():
-                continue
-            rev = margin[city[sel], k] * q_next[sel] / wage[city[sel]]
-            lo, hi = -30.0, 30.0
-            for _ in range(100):  # bisection on log scale: P(profit < 0 next year) = target
-                mid = 0.5 * (lo + hi)
-                p = self._p_negative(rev, np.exp(mid + z[sel]), sd).mean()
-                lo, hi = (mid, hi) if p < target else (lo, mid)
-            self.fixed_scale[k] = np.exp(0.5 * (lo + hi))
+        u = m.streams.uniform("firm.fixed_cost", m.year, f.uid[live])
+        rev_next = margin[city, sec] * q_next / wage[city]
+        self.fixed_scale = self._fixed_scales(sec, rev_next, ndtri(u) * fc.fixed_cost_sigma)
+        rev_now = margin[city, sec] * np.exp(f.logq[live]) / wage[city]
+        z = self._survivor_z(u, rev_now, np.log(self.fixed_scale[sec]))
         f.fixed_cost[live] = self.fixed_scale[sec] * np.exp(z)
-        rev_all = margin[city, sec] * q_next / wage[city]
-        p_exit = fc.death_rate + (1 - fc.death_rate) * self._p_negative(rev_all, f.fixed_cost[live], sd)
+        p_neg = self._p_negative(rev_next, f.fixed_cost[live], self._shock_sd())
+        p_exit = fc.death_rate + (1 - fc.death_rate) * p_neg
         exits = np.bincount(city * 4 + sec, weights=p_exit, minlength=m.n * 4).reshape(m.n, 4)
         base = np.bincount(sec, minlength=4)
         self.pool = np.ceil(2.0 * exits.sum(axis=0)).astype(np.int64) + (base > 0)
         self.entry_const = np.log(np.maximum(exits, 1e-3) / (self.pool - exits.sum(axis=0))[None, :])
         self.profit0 = self.entrant_profit(m)
+
+    def _fixed_scales(self, sec: np.ndarray, rev_next: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Per sector, S_k with mean P(margin q' < S_k exp(z)) = exit_rate - death_rate (bisection
+        on log S_k), ``z`` = sigma_F x the firms' unselected normal draws."""
+        target = max(self.cfg.exit_rate - self.cfg.death_rate, 1e-6)
+        sd = self._shock_sd()
+        scale = np.zeros(4)
+        for k in range(4):
+            sel = sec == k
+            if not sel.any():
+                continue
+            lo, hi = -30.0, 30.0
+            for _ in range(100):
+                mid = 0.5 * (lo + hi)
+                p = self._p_negative(rev_next[sel], np.exp(mid + z[sel]), sd).mean()
+                lo, hi = (mid, hi) if p < target else (lo, mid)
+            scale[k] = np.exp(0.5 * (lo + hi))
+        return scale
+
+    def _survivor_z(self, u: np.ndarray, rev_now: np.ndarray, log_scale: float) -> np.ndarray:
+        """sigma_F x z of base-year firms: their log fixed cost drawn from its distribution given
+        that the firm covers it today (F <= margin x q), by inverse CDF from each firm's own uniform.
+        The base-year firms are survivors, as in the data: an unselected draw would put firms that
+        already lose money into 2019 and make year 1's exits a one-off wave."""
+        sig = self.cfg.fixed_cost_sigma
+        if sig == 0:
+            return np.zeros_like(u)
+        top = ndtr((np.log(np.maximum(rev_now, 1e-300)) - log_scale) / sig)
+        return sig * ndtri(np.clip(u * top, 1e-300, 1.0 - 1e-16))
 
     def _rho(self) -> float:
         sig = self.cfg.capacity_sigma
