@@ -23,6 +23,12 @@ APP = "simulation.dashboard.app"
 def add_dashboard_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765)")
+    p.add_argument(
+        "--class", dest="class_name", metavar="NAME",
+        help="start (or resume) a class: trainees join with a code, the teacher page lists their "
+        "scenarios (state in results/classes/NAME.sqlite)",
+    )  # fmt: skip
+    p.add_argument("--workers", type=int, help="simulation worker processes (default: one per CPU)")
 
 
 def _check_port(host: str, port: int) -> None:
@@ -47,8 +53,9 @@ def _check_port(host: str, port: int) -> None:
             ) from None
 
 
-def serve(host: str, port: int) -> None:
-    """Fill the offline asset cache if needed, configure Solara, and serve the page (blocks)."""
+def serve(host: str, port: int, class_name: str | None = None, workers: int | None = None) -> None:
+    """Fill the offline asset cache if needed, configure Solara, start the simulation workers
+    (and the class), and serve the page (blocks)."""
     from . import assets
 
     cache = assets.default_cache_dir()
@@ -62,6 +69,9 @@ def serve(host: str, port: int) -> None:
     # plain http on a training-room network: Solara falls back to samesite=lax cookies, which is fine
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
+    from . import serving
+
+    serving.start(host, port, class_name, workers)  # worker pool, cache, class pages
     url_host = f"[{host}]" if ":" in host else host
     print(f"dashboard: http://{url_host}:{port}  (Ctrl-C stops it)", flush=True)
     solara_run.main(
@@ -84,9 +94,19 @@ def serve(host: str, port: int) -> None:
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Serve the dashboard until interrupted."""
+    from simulation.limits import check_workers
+
+    from .classroom import check_class_name
+
+    class_name = getattr(args, "class_name", None)
+    if class_name is not None:
+        check_class_name(class_name)
+    workers = getattr(args, "workers", None)
+    if workers is not None:
+        check_workers(workers)
     _check_port(args.host, args.port)
     try:
-        serve(args.host, args.port)
+        serve(args.host, args.port, class_name, workers)
     except RuntimeError as e:  # the front-end packages could not be fetched
         print(f"error: dashboard: {e}", file=sys.stderr)
         return 1

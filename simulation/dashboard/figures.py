@@ -1,9 +1,13 @@
-"""The dashboard's figures as inline SVG: the map of the cluster and the paired curves.
+"""The dashboard's figures as inline SVG: the map, the effect curves with their bands, sparklines.
 
-Plain SVG strings drawn by the browser: no plotting library, no font on the server (Chinese
-labels are rendered by the browser), no front-end asset, and every value is in the page as text,
-shown on hover through SVG ``<title>`` elements. Data attributes (``data-metric``,
-``data-max-diff-pct``, ``data-city``) let tests read what is drawn.
+Plain SVG strings drawn by the browser: no plotting library, no font on the server (Chinese labels
+are rendered by the browser), no front-end asset. Every value is in the page as text: each point
+is a focusable group whose tip the page's CSS shows on hover *and* on focus, so a tap on a phone
+shows it too (``.tip-host:focus .tip``). Data attributes (``data-metric``, ``data-max-diff-pct``,
+``data-city``, ``data-sig``) let tests read what is drawn.
+
+Colours say better or worse, never up or down: ``better`` is +1 when more is better (GDP) and -1
+when less is (PM2.5); an effect whose interval includes zero is grey.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ MODE_ORDER = ("expressway", "rail", "intercity", "hsr")
 HIGHLIGHT = "#f2b600"
 SCEN_COLOUR = "#1565c0"
 BASE_COLOUR = "#8a8a8a"
+GOOD, BAD, GREY = "#2e7d32", "#c62828", "#9e9e9e"
+BAND = "#90caf9"
 # PM2.5 colour scale (µg/m³): green at 15, red at 75
 PM_LO, PM_HI = 15.0, 75.0
 PM_STOPS = [
@@ -30,17 +36,54 @@ PM_STOPS = [
     (0.75, (252, 141, 89)),
     (1.0, (215, 48, 39)),
 ]
+# the CSS the page adds for the tips (hover and focus: a tap focuses the group)
+TIP_CSS = """
+.tip-host { cursor: pointer; outline: none; }
+.tip-host .tip { display: none; pointer-events: none; }
+.tip-host:hover .tip, .tip-host:focus .tip, .tip-host:focus-within .tip { display: inline; }
+.tip-host:focus > rect.mark { fill: rgba(21, 101, 192, 0.08); }
+.tip-host:focus > circle.mark { stroke: #000; stroke-width: 2px; }
+"""
 
 
-def pm_colour(pm: float) -> str:
-    x = min(max((pm - PM_LO) / (PM_HI - PM_LO), 0.0), 1.0)
-    for (x0, c0), (x1, c1) in zip(PM_STOPS, PM_STOPS[1:], strict=False):
+def _ramp(x: float, stops) -> str:
+    x = min(max(x, 0.0), 1.0)
+    for (x0, c0), (x1, c1) in zip(stops, stops[1:], strict=False):
         if x <= x1:
             w = (x - x0) / (x1 - x0) if x1 > x0 else 0.0
             r, g, b = (round(a + (bb - a) * w) for a, bb in zip(c0, c1, strict=True))
             return f"#{r:02x}{g:02x}{b:02x}"
-    r, g, b = PM_STOPS[-1][1]
+    r, g, b = stops[-1][1]
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def pm_colour(pm: float) -> str:
+    return _ramp((pm - PM_LO) / (PM_HI - PM_LO), PM_STOPS)
+
+
+def desirability(diff: float, better: int, significant: bool) -> str:
+    """GOOD, BAD or GREY for an effect: the sign times ``better``; grey when not significant or 0."""
+    if not significant or diff == 0 or not math.isfinite(diff):
+        return "grey"
+    return "good" if diff * better > 0 else "bad"
+
+
+COLOUR = {"good": GOOD, "bad": BAD, "grey": GREY}
+ARROW = {1: "▲", -1: "▼", 0: ""}
+
+
+def arrow(diff: float) -> str:
+    return ARROW[int(np.sign(diff))] if math.isfinite(diff) else ""
+
+
+def change_colour(pct: float, better: int, significant: bool, span: float) -> str:
+    """Map colour of a % change: shades of green (better) or red (worse), grey if not significant."""
+    kind = desirability(pct, better, significant)
+    if kind == "grey":
+        return "#d9d9d9"
+    x = min(abs(pct) / span, 1.0) if span > 0 else 1.0
+    end = (26, 152, 80) if kind == "good" else (215, 48, 39)
+    return _ramp(0.25 + 0.75 * x, [(0.0, (247, 247, 247)), (1.0, end)])
 
 
 def _num(x: float, dec: int = 1) -> str:
@@ -48,9 +91,252 @@ def _num(x: float, dec: int = 1) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{x:+.2f}%"
+    return f"{x:+.2f}%" if math.isfinite(x) else "–"
 
 
+def _text_width(name: str, size: float = 11.0) -> float:
+    return sum(size * (0.58 if ch.isascii() else 1.0) for ch in name)
+
+
+def tip_svg(lines: Sequence[str], x: float, y: float, width: float, height: float, size: float = 11) -> str:
+    """A tip box with ``lines`` near (x, y), kept inside the (width, height) view box."""
+    w = max(_text_width(t, size) for t in lines) + 10
+    h = len(lines) * (size + 3) + 6
+    tx = x + 8 if x + 8 + w <= width else max(x - 8 - w, 0)
+    ty = min(max(y - h - 6, 0), height - h)
+    spans = "".join(
+        f'<tspan x="{tx + 5:.1f}" y="{ty + 4 + (i + 1) * (size + 3) - 3:.1f}">{escape(t)}</tspan>'
+        for i, t in enumerate(lines)
+    )
+    return (
+        f'<g class="tip"><rect x="{tx:.1f}" y="{ty:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3" '
+        f'fill="#fffde7" stroke="#555" stroke-width="0.6" opacity="0.97"/>'
+        f'<text font-size="{size}" fill="#111">{spans}</text></g>'
+    )
+
+
+# ---------------------------------------------------------------------------- effect curves
+def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
+    if not math.isfinite(lo) or not math.isfinite(hi):
+        return [0.0]
+    if hi <= lo:
+        hi = lo + (abs(lo) * 0.1 or 1.0)
+    raw = (hi - lo) / n
+    mag = 10 ** math.floor(math.log10(raw))
+    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=mag * 10)
+    start = math.floor(lo / step) * step
+    out = []
+    t = start
+    while t <= hi + step * 0.5:
+        out.append(round(t, 10))
+        t += step
+    return out
+
+
+def _tick_labels(ticks: list[float]) -> list[str]:
+    """Tick labels with just enough decimals to tell the ticks apart."""
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    for d in range(0, 7):
+        if all(abs(round(t, d) - t) <= step * 1e-6 for t in ticks):
+            break
+    return [f"{t:,.{d}f}" if t != 0 else "0" for t in ticks]
+
+
+def fmt_val(v: float) -> str:
+    a = abs(v)
+    if not math.isfinite(v):
+        return "–"
+    if a >= 100:
+        return f"{v:,.1f}"
+    if a >= 1:
+        return f"{v:.3f}"
+    return f"{v:.4g}"
+
+
+def effect_chart_svg(
+    metric: str,
+    title: str,
+    unit: str,
+    years: Sequence[int],
+    base: Sequence[float],
+    scen: Sequence[float],
+    effects: Sequence,
+    better: int,
+    text: dict[str, str],
+    width: int = 340,
+    height: int = 270,
+    absolute: float | None = None,
+) -> str:
+    """Mean levels of scenario and baseline (top) and the % change with its 95% band (below),
+    one bar a year coloured by desirability, grey where the interval includes zero. With
+    ``absolute`` (a factor to the displayed unit) the lower panel shows the difference itself, for
+    outcomes that are zero in the baseline (the fiscal cost of the levers).
+
+    Args:
+        base, scen: mean levels by year, displayed units.
+        effects: one :class:`~simulation.dashboard.results.Effect` a year (``pct``, ``pct_lo``,
+            ``pct_hi``, ``significant``).
+        better: +1 more is better, -1 less is better, 0 neutral (bars blue).
+        text: translated words (scenario, baseline, diff_pct, not_sig).
+    """
+    yrs = np.asarray(years, float)
+    s, b = np.asarray(scen, float), np.asarray(base, float)
+    if absolute is None:
+        pct = np.array([e.pct for e in effects], float)
+        plo = np.array([e.pct_lo for e in effects], float)
+        phi = np.array([e.pct_hi for e in effects], float)
+    else:
+        pct = np.array([e.diff for e in effects], float) * absolute
+        plo = np.array([e.lo for e in effects], float) * absolute
+        phi = np.array([e.hi for e in effects], float) * absolute
+    show = _pct if absolute is None else (lambda v: f"{v:+,.4g}" if math.isfinite(v) else "–")
+    sig = [e.significant for e in effects]
+    fin = np.isfinite(pct)
+    max_diff = float(np.abs(pct[fin]).max()) if fin.any() else 0.0
+    pl, pr, pt, h1, gap = 54, 10, 42, 112, 28
+    h2 = height - pt - h1 - gap - 22
+    x0, x1 = pl, width - pr
+    first, last = (int(yrs[0]), int(yrs[-1])) if len(yrs) else (0, 1)
+    span = max(last - first, 1)
+
+    def X(y: float) -> float:
+        return x0 + (y - first) / span * (x1 - x0)
+
+    lo = float(np.nanmin([s.min(), b.min()])) if len(s) else 0.0
+    hi = float(np.nanmax([s.max(), b.max()])) if len(s) else 1.0
+    pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
+    ticks = _ticks(lo - pad, hi + pad)
+
+    def Y(v: float) -> float:
+        return pt + h1 - (v - ticks[0]) / ((ticks[-1] - ticks[0]) or 1.0) * h1
+
+    bands = np.concatenate([plo[np.isfinite(plo)], phi[np.isfinite(phi)], pct[fin], [0.0]])
+    dmax = max(float(np.abs(bands).max()) * 1.1, 0.2)
+    dt = _ticks(-dmax, dmax, 2)
+    top2 = pt + h1 + gap
+
+    def Yd(v: float) -> float:
+        return top2 + h2 - (min(max(v, dt[0]), dt[-1]) - dt[0]) / ((dt[-1] - dt[0]) or 1.0) * h2
+
+    n_sig = sum(sig)
+    out = [
+        f'<svg class="my-chart" data-metric="{metric}" data-points="{len(s)}" '
+        f'data-max-diff-pct="{max_diff:.6g}" '
+        f'data-significant-years="{n_sig}" viewBox="0 0 {width} {height}" width="100%" '
+        'xmlns="http://www.w3.org/2000/svg" style="font-family:sans-serif; background:#fff; '
+        'border:1px solid #e3e3e3; border-radius:4px">',
+        f'<text x="8" y="16" font-size="13" font-weight="bold">{escape(title)}</text>'
+        f'<text x="8" y="32" font-size="11" fill="#555">{escape(unit)}</text>',
+    ]
+    for t, lab in zip(ticks, _tick_labels(ticks), strict=True):
+        out.append(
+            f'<line x1="{x0}" y1="{Y(t):.1f}" x2="{x1}" y2="{Y(t):.1f}" stroke="#eee"/>'
+            f'<text x="{x0 - 4}" y="{Y(t) + 3:.1f}" font-size="10" text-anchor="end" fill="#555">{lab}</text>'
+        )
+    for y in (y for y in range(first, last + 1) if (y - first) % max(1, round(span / 4)) == 0):
+        out.append(
+            f'<text x="{X(y):.1f}" y="{height - 6}" font-size="10" text-anchor="middle" '
+            f'fill="#555">{y}</text>'
+        )
+    if len(s):
+        pts = {
+            k: " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs, arr, strict=True))
+            for k, arr in (("b", b), ("s", s))
+        }
+        out.append(
+            f'<polyline class="baseline" points="{pts["b"]}" fill="none" stroke="{BASE_COLOUR}" '
+            'stroke-width="2" '
+            f'stroke-dasharray="5 3"/><polyline class="scenario" points="{pts["s"]}" fill="none" '
+            f'stroke="{SCEN_COLOUR}" stroke-width="2"/>'
+        )
+    # difference panel: the band, the zero line, the bars
+    lower = text["diff_pct"] if absolute is None else f"{text['difference']} ({unit})"
+    out.append(f'<text x="{pl}" y="{top2 - 8}" font-size="11" fill="#333">{escape(lower)}</text>')
+    ok = np.isfinite(plo) & np.isfinite(phi)
+    if ok.sum() >= 2:
+        up = " ".join(f"{X(y):.1f},{Yd(v):.1f}" for y, v in zip(yrs[ok], phi[ok], strict=True))
+        down = " ".join(f"{X(y):.1f},{Yd(v):.1f}" for y, v in zip(yrs[ok][::-1], plo[ok][::-1], strict=True))
+        out.append(
+            f'<polygon class="band" points="{up} {down}" fill="{BAND}" fill-opacity="0.45" stroke="none"/>'
+        )
+    out.append(f'<line x1="{x0}" y1="{Yd(0):.1f}" x2="{x1}" y2="{Yd(0):.1f}" stroke="#999"/>')
+    for t, lab in zip(dt, _tick_labels(dt), strict=True):
+        out.append(
+            f'<text x="{x0 - 4}" y="{Yd(t) + 3:.1f}" font-size="10" text-anchor="end" '
+            f'fill="#555">{lab}</text>'
+        )
+    bw = max((x1 - x0) / (span + 1) * 0.6, 1.5)
+    tips = []
+    for i, y in enumerate(yrs):
+        d = pct[i] if fin[i] else 0.0
+        y_top, y_bot = sorted((Yd(0), Yd(d)))
+        kind = desirability(d, better, sig[i]) if better else ("grey" if not sig[i] else "neutral")
+        colour = COLOUR.get(kind, SCEN_COLOUR)
+        lines = [
+            f"{int(y)}: {text['scenario']} {fmt_val(s[i])}, {text['baseline']} {fmt_val(b[i])}",
+            f"{arrow(d)} {show(d)} [{show(plo[i])}, {show(phi[i])}]"
+            + ("" if sig[i] else f" {text['not_sig']}"),
+        ]
+        out.append(
+            f'<rect class="diff" data-kind="{kind}" data-sig="{int(sig[i])}" x="{X(y) - bw / 2:.1f}" '
+            f'y="{y_top:.1f}" width="{bw:.1f}" height="{max(y_bot - y_top, 0.6):.1f}" fill="{colour}"/>'
+        )
+        # a tall transparent hit area per year: hover or tap anywhere above the year shows its numbers
+        tips.append(
+            f'<g class="tip-host" tabindex="0" data-year="{int(y)}"><rect class="mark" x="{X(y) - bw:.1f}" '
+            f'y="{pt}" width="{2 * bw:.1f}" height="{top2 + h2 - pt:.1f}" fill="transparent"/>'
+            f'<circle cx="{X(y):.1f}" cy="{Y(s[i]):.1f}" r="2.4" fill="{SCEN_COLOUR}"/>'
+            f"{tip_svg(lines, X(y), Y(s[i]), width, height, 10)}</g>"
+        )
+    out.extend(tips)
+    lx = x1 - 160
+    out.append(
+        f'<line x1="{lx}" y1="28" x2="{lx + 18}" y2="28" stroke="{SCEN_COLOUR}" stroke-width="2.5"/>'
+        f'<text x="{lx + 22}" y="32" font-size="11">{escape(text["scenario"])}</text>'
+        f'<line x1="{lx + 84}" y1="28" x2="{lx + 102}" y2="28" stroke="{BASE_COLOUR}" stroke-width="2.5" '
+        f'stroke-dasharray="5 3"/><text x="{lx + 106}" y="32" '
+        f'font-size="11">{escape(text["baseline"])}</text>'
+    )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def sparkline_svg(
+    years: Sequence[int], base: np.ndarray, scen: np.ndarray, width: int = 150, height: int = 34
+) -> str:
+    """A small chart of one indicator: scenario mean (blue) with its 95% band over the seeds,
+    baseline mean dashed. ``base``, ``scen``: (n_seeds, n_years)."""
+    from .results import effect
+
+    yrs = np.asarray(years, float)
+    sm, bm = scen.mean(axis=0), base.mean(axis=0)
+    es = [effect(np.zeros(len(scen)), scen[:, t]) for t in range(len(yrs))]
+    lo = np.array([e.lo if math.isfinite(e.lo) else e.diff for e in es])
+    hi = np.array([e.hi if math.isfinite(e.hi) else e.diff for e in es])
+    vmin, vmax = float(min(lo.min(), bm.min())), float(max(hi.max(), bm.max()))
+    rng = (vmax - vmin) or (abs(vmax) or 1.0)
+
+    def X(y: float) -> float:
+        return 2 + (y - yrs[0]) / max(yrs[-1] - yrs[0], 1) * (width - 4)
+
+    def Y(v: float) -> float:
+        return height - 3 - (v - vmin) / rng * (height - 6)
+
+    band = " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs, hi, strict=True))
+    band += " " + " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs[::-1], lo[::-1], strict=True))
+    line = " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs, sm, strict=True))
+    bl = " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs, bm, strict=True))
+    return (
+        f'<svg class="my-spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        'xmlns="http://www.w3.org/2000/svg">'
+        f'<polygon points="{band}" fill="{BAND}" fill-opacity="0.5"/>'
+        f'<polyline points="{bl}" fill="none" stroke="{BASE_COLOUR}" stroke-width="1.2" '
+        'stroke-dasharray="3 2"/>'
+        f'<polyline points="{line}" fill="none" stroke="{SCEN_COLOUR}" stroke-width="1.6"/></svg>'
+    )
+
+
+# ---------------------------------------------------------------------------- the map
 def map_svg(
     cities: pd.DataFrame,
     values: pd.DataFrame,
@@ -58,27 +344,28 @@ def map_svg(
     label: Callable[[str], str],
     text: dict[str, str],
     gdp_ref: float,
+    colour: Callable[[str], str] | None = None,
+    tips: Callable[[str], list[str]] | None = None,
     width: int = 660,
     height: int = 600,
 ) -> str:
     """The cities at their coordinates, links coloured by mode (lever corridors highlighted), node
-    size = GDP, colour = PM2.5, hover for values.
+    size = GDP, colour = PM2.5 (or ``colour(city)``), a tip per city (``tips(city)`` lines).
 
     Args:
         cities: region cities (index id; lat, lon).
-        values: per city id: gdp, talent, air_quality, water_quality and the same with ``_base``.
+        values: per city id: gdp and air_quality (scenario means).
         edges: open links (a, b, mode, time_min, highlight).
-        label: city id -> displayed name.
-        text: translated legend words (keys: mode_*, lever_corridor, gdp_100m, talent_10k, pm25,
-            water_index, vs_base, minutes).
-        gdp_ref: GDP (100m yuan) that gets the largest node (fixed over a run, so growth shows).
+        text: translated legend words (mode_*, lever_corridor, gdp_100m, pm25, minutes).
+        gdp_ref: GDP (100m yuan) that gets the largest node.
     """
     lat, lon = cities["lat"].to_numpy(float), cities["lon"].to_numpy(float)
     kx = math.cos(math.radians(float(lat.mean())))
     pad_l, pad_r, pad_t, pad_b = 40, 80, 26, 84
-    sx = (width - pad_l - pad_r) / ((lon.max() - lon.min()) * kx)
-    sy = (height - pad_t - pad_b) / (lat.max() - lat.min())
-    s = min(sx, sy)
+    s = min(
+        (width - pad_l - pad_r) / ((lon.max() - lon.min()) * kx),
+        (height - pad_t - pad_b) / (lat.max() - lat.min()),
+    )
 
     def xy(cid: str) -> tuple[float, float]:
         la, lo = float(cities.at[cid, "lat"]), float(cities.at[cid, "lon"])
@@ -88,7 +375,37 @@ def map_svg(
         f'<svg class="my-map" viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg" '
         'style="font-family: sans-serif; background:#fbfbf8; border:1px solid #ddd; border-radius:4px">'
     ]
-    # links: parallel links of a pair side by side
+    out.extend(_edges_svg(edges, cities, xy, label, text))
+    order = [c for c in values.sort_values("gdp", ascending=False).index if c in cities.index]
+    geo = {cid: (*xy(cid), node_radius(float(values.at[cid, "gdp"]), gdp_ref)) for cid in order}
+    boxes: list[tuple[float, float, float, float]] = []
+    nodes, labels = [], []
+    for cid in order:
+        x, y, r = geo[cid]
+        name = label(cid)
+        fill = colour(cid) if colour is not None else pm_colour(float(values.at[cid, "air_quality"]))
+        tx, ty, anchor = _place_label(name, x, y, r, boxes, geo.values())
+        lines = tips(cid) if tips is not None else [name]
+        nodes.append(
+            f'<g class="tip-host" tabindex="0" data-city="{escape(cid)}"><circle class="mark" cx="{x:.1f}" '
+            f'cy="{y:.1f}" r="{r:.1f}" data-city="{escape(cid)}" fill="{fill}" stroke="#333" '
+            'stroke-width="0.8" '
+            f'fill-opacity="0.9"/>{tip_svg(lines, x, y, width, height)}</g>'
+        )
+        labels.append(
+            f'<text class="city-label" data-city="{escape(cid)}" x="{tx:.1f}" y="{ty:.1f}" font-size="11" '
+            f'text-anchor="{anchor}" fill="#222" style="paint-order:stroke; stroke:#fbfbf8; '
+            "stroke-width:3px; "
+            f'pointer-events:none">{escape(name)}</text>'
+        )
+    out.extend(labels)
+    out.extend(nodes)  # last, so that a city's tip lies above every label
+    out.append(_map_legend(text, width, height, gdp_ref, colour is None))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _edges_svg(edges, cities, xy, label, text) -> list[str]:
     e = edges.copy()
     e["rank"] = e["mode"].map({m: i for i, m in enumerate(MODE_ORDER)}).fillna(0)
     e = e.sort_values(["highlight", "rank"], kind="stable")
@@ -97,19 +414,18 @@ def map_svg(
         lst = pair_modes.setdefault(frozenset((a, b)), [])
         if mode not in lst:
             lst.append(mode)
+    out = []
     for row in e.itertuples(index=False):
         if row.a not in cities.index or row.b not in cities.index:
             continue
         (x1, y1), (x2, y2) = xy(row.a), xy(row.b)
         modes = sorted(pair_modes[frozenset((row.a, row.b))], key=MODE_ORDER.index)
         k = modes.index(row.mode) - (len(modes) - 1) / 2
-        dx, dy = x2 - x1, y2 - y1
-        norm = math.hypot(dx, dy) or 1.0
-        ox, oy = -dy / norm * 2.2 * k, dx / norm * 2.2 * k
+        norm = math.hypot(x2 - x1, y2 - y1) or 1.0
+        ox, oy = -(y2 - y1) / norm * 2.2 * k, (x2 - x1) / norm * 2.2 * k
         tip = (
-            f"{label(row.a)} – {label(row.b)}: {text['mode_' + row.mode]}, "
-            f"{row.time_min:.0f} {text['minutes']}"
-            + (f" ({text['lever_corridor']})" if row.highlight else "")
+            f"{label(row.a)} – {label(row.b)}: {text['mode_' + row.mode]}, {row.time_min:.0f} "
+            f"{text['minutes']}" + (f" ({text['lever_corridor']})" if row.highlight else "")
         )
         coords = f'x1="{x1 + ox:.1f}" y1="{y1 + oy:.1f}" x2="{x2 + ox:.1f}" y2="{y2 + oy:.1f}"'
         if row.highlight:
@@ -122,55 +438,11 @@ def map_svg(
             f'stroke-width="{MODE_WIDTH.get(row.mode, 1.2) + (0.8 if row.highlight else 0)}" '
             f'stroke-opacity="0.85"><title>{escape(tip)}</title></line>'
         )
-    # nodes, biggest first so small cities stay on top; labels placed greedily where they overlap least
-    order = [c for c in values.sort_values("gdp", ascending=False).index if c in cities.index]
-    geo = {}
-    for cid in order:
-        x, y = xy(cid)
-        geo[cid] = (x, y, node_radius(float(values.at[cid, "gdp"]), gdp_ref))
-    boxes: list[tuple[float, float, float, float]] = []
-    nodes_svg, labels_svg = [], []
-    for cid in order:
-        v = values.loc[cid]
-        x, y, r = geo[cid]
-        name = label(cid)
-
-        def ch(col: str, v=v) -> str:
-            b = float(v[f"{col}_base"])
-            return _pct(100 * (float(v[col]) / b - 1)) if b else "–"
-
-        tip = (
-            f"{name}\n{text['gdp_100m']}: {_num(v['gdp'], 0)} ({text['vs_base']} {ch('gdp')})\n"
-            f"{text['talent_10k']}: {_num(v['talent'] / 1e4, 1)} ({text['vs_base']} {ch('talent')})\n"
-            f"{text['pm25']}: {_num(v['air_quality'], 1)} µg/m³ ({text['vs_base']} {ch('air_quality')})\n"
-            f"{text['water_index']}: {_num(v['water_quality'], 3)} ({text['vs_base']} {ch('water_quality')})"
-        )
-        tx, ty, anchor = _place_label(name, x, y, r, boxes, geo.values())
-        nodes_svg.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" data-city="{escape(cid)}" '
-            f'fill="{pm_colour(float(v["air_quality"]))}" stroke="#333" stroke-width="0.8" '
-            'fill-opacity="0.9">'
-            f"<title>{escape(tip)}</title></circle>"
-        )
-        labels_svg.append(
-            f'<text class="city-label" data-city="{escape(cid)}" x="{tx:.1f}" y="{ty:.1f}" font-size="11" '
-            f'text-anchor="{anchor}" fill="#222" '
-            'style="paint-order:stroke; stroke:#fbfbf8; stroke-width:3px">'
-            f"{escape(name)}<title>{escape(tip)}</title></text>"
-        )
-    out.extend(nodes_svg)
-    out.extend(labels_svg)
-    out.append(_map_legend(text, width, height, gdp_ref))
-    out.append("</svg>")
-    return "".join(out)
+    return out
 
 
 def node_radius(gdp: float, gdp_ref: float) -> float:
     return 3.0 + 17.0 * math.sqrt(max(gdp, 0.0) / gdp_ref)
-
-
-def _text_width(name: str, size: float = 11.0) -> float:
-    return sum(size * (0.58 if ch.isascii() else 1.0) for ch in name)
 
 
 def _place_label(name, x, y, r, boxes, circles) -> tuple[float, float, str]:
@@ -199,200 +471,45 @@ def _place_label(name, x, y, r, boxes, circles) -> tuple[float, float, str]:
     return best[1], best[2], best[3]
 
 
-def _map_legend(text: dict[str, str], width: int, height: int, gdp_ref: float) -> str:
+def _map_legend(text: dict[str, str], width: int, height: int, gdp_ref: float, pm_scale: bool) -> str:
     parts = []
-    y0 = height - 50
-    x = 12.0
+    y0, x = height - 50, 12.0
     for key, colour, sw, op in (
         *((f"mode_{m}", MODE_COLOURS[m], 2.5, 1.0) for m in ("hsr", "intercity", "rail", "expressway")),
         ("lever_corridor", HIGHLIGHT, 7, 0.55),
     ):
         parts.append(
             f'<line x1="{x:.1f}" y1="{y0}" x2="{x + 22:.1f}" y2="{y0}" stroke="{colour}" stroke-width="{sw}" '
-            f'stroke-opacity="{op}"/>'
-            f'<text x="{x + 26:.1f}" y="{y0 + 4}" font-size="11">{escape(text[key])}</text>'
+            f'stroke-opacity="{op}"/><text x="{x + 26:.1f}" y="{y0 + 4}" '
+            f'font-size="11">{escape(text[key])}</text>'
         )
         x += 26 + _text_width(text[key]) + 14
-    # PM2.5 scale
-    y1 = height - 22
-    gx, n, gw = 12, 30, 140
-    for i in range(n):
-        pm = PM_LO + (PM_HI - PM_LO) * i / (n - 1)
+    y1, gx, n, gw = height - 22, 12, 30, 140
+    if pm_scale:
+        for i in range(n):
+            parts.append(
+                f'<rect x="{gx + i * gw / n:.1f}" y="{y1 - 8}" width="{gw / n + 0.5:.1f}" height="10" '
+                f'fill="{pm_colour(PM_LO + (PM_HI - PM_LO) * i / (n - 1))}"/>'
+            )
         parts.append(
-            f'<rect x="{gx + i * gw / n:.1f}" y="{y1 - 8}" width="{gw / n + 0.5:.1f}" height="10" '
-            f'fill="{pm_colour(pm)}"/>'
+            f'<text x="{gx}" y="{y1 + 14}" font-size="10">{PM_LO:.0f}</text>'
+            f'<text x="{gx + gw}" y="{y1 + 14}" font-size="10" text-anchor="end">{PM_HI:.0f} µg/m³</text>'
+            f'<text x="{gx + gw + 6}" y="{y1 + 1}" font-size="11">{escape(text["pm25"])}</text>'
         )
-    parts.append(
-        f'<text x="{gx}" y="{y1 + 14}" font-size="10">{PM_LO:.0f}</text>'
-        f'<text x="{gx + gw}" y="{y1 + 14}" font-size="10" text-anchor="end">{PM_HI:.0f} µg/m³</text>'
-        f'<text x="{gx + gw + 6}" y="{y1 + 1}" font-size="11">{escape(text["pm25"])}</text>'
-    )
-    # node sizes, bottoms aligned, values to the right
-    sx = gx + gw + 20 + _text_width(text["pm25"])
-    bottom = height - 6
+    else:
+        for i, (c, key) in enumerate(((GOOD, "better"), (BAD, "worse"), ("#d9d9d9", "legend_grey"))):
+            parts.append(
+                f'<rect x="{gx + i * 56}" y="{y1 - 8}" width="12" height="10" fill="{c}"/>'
+                f'<text x="{gx + i * 56 + 15}" y="{y1 + 1}" font-size="10">{escape(text[key])}</text>'
+            )
+    sx, bottom = gx + gw + 20 + _text_width(text["pm25"]), height - 6
     for frac in (0.05, 0.25, 1.0):
         r = node_radius(gdp_ref * frac, gdp_ref)
-        label = f"{gdp_ref * frac:,.0f}"
+        lab = f"{gdp_ref * frac:,.0f}"
         parts.append(
             f'<circle cx="{sx + r:.1f}" cy="{bottom - r:.1f}" r="{r:.1f}" fill="none" stroke="#555"/>'
-            f'<text x="{sx + 2 * r + 3:.1f}" y="{bottom - 2:.1f}" font-size="10">{label}</text>'
+            f'<text x="{sx + 2 * r + 3:.1f}" y="{bottom - 2:.1f}" font-size="10">{lab}</text>'
         )
-        sx += 2 * r + 8 + _text_width(label, 10)
+        sx += 2 * r + 8 + _text_width(lab, 10)
     parts.append(f'<text x="{sx:.1f}" y="{bottom - 2:.1f}" font-size="11">{escape(text["gdp_100m"])}</text>')
     return "".join(parts)
-
-
-def _ticks(lo: float, hi: float, n: int = 4) -> list[float]:
-    if not math.isfinite(lo) or not math.isfinite(hi):
-        return [0.0]
-    if hi <= lo:
-        hi = lo + (abs(lo) * 0.1 or 1.0)
-    raw = (hi - lo) / n
-    mag = 10 ** math.floor(math.log10(raw))
-    step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=mag * 10)
-    start = math.floor(lo / step) * step
-    out = []
-    t = start
-    while t <= hi + step * 0.5:
-        out.append(round(t, 10))
-        t += step
-    return out
-
-
-def _tick_labels(ticks: list[float]) -> list[str]:
-    """Tick labels with just enough decimals to tell the ticks apart."""
-    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
-    for d in range(0, 7):
-        if all(abs(round(t, d) - t) <= step * 1e-6 for t in ticks):
-            break
-    return [f"{t:,.{d}f}" if t != 0 else "0" for t in ticks]
-
-
-def chart_svg(
-    metric: str,
-    title: str,
-    unit: str,
-    years: Sequence[int],
-    scen: Sequence[float],
-    base: Sequence[float],
-    start_year: int,
-    end_year: int,
-    text: dict[str, str],
-    width: int = 340,
-    height: int = 262,
-) -> str:
-    """Levels of a metric for the scenario and the baseline over the horizon, and below them the
-    scenario's difference from the baseline in %, one bar a year."""
-    yrs = np.asarray(years, float)
-    s = np.asarray(scen, float)
-    b = np.asarray(base, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.where(b != 0, 100.0 * (s / b - 1.0), 0.0)
-    max_diff = float(np.abs(d).max()) if len(d) else 0.0
-    pl, pr, pt = 50, 10, 42
-    h1 = 118  # levels panel
-    gap = 26
-    h2 = height - pt - h1 - gap - 22  # difference panel
-    x0, x1 = pl, width - pr
-    span = max(end_year - start_year, 1)
-
-    def X(y: float) -> float:
-        return x0 + (y - start_year) / span * (x1 - x0)
-
-    if len(s):
-        lo, hi = float(min(s.min(), b.min())), float(max(s.max(), b.max()))
-    else:
-        lo, hi = 0.0, 1.0
-    pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
-    ticks = _ticks(lo - pad, hi + pad)
-    lo_t, hi_t = ticks[0], ticks[-1]
-
-    def Y(v: float) -> float:
-        return pt + h1 - (v - lo_t) / ((hi_t - lo_t) or 1.0) * h1
-
-    dmax = max(max_diff * 1.15, 0.5)
-    dticks = _ticks(-dmax, dmax, 2)
-    d_lo, d_hi = dticks[0], dticks[-1]
-    top2 = pt + h1 + gap
-
-    def Yd(v: float) -> float:
-        return top2 + h2 - (v - d_lo) / ((d_hi - d_lo) or 1.0) * h2
-
-    out = [
-        f'<svg class="my-chart" data-metric="{metric}" data-points="{len(s)}" '
-        f'data-max-diff-pct="{max_diff:.6g}" '
-        f'viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg" '
-        'style="font-family:sans-serif; background:#fff; border:1px solid #e3e3e3; border-radius:4px">',
-        f'<text x="8" y="16" font-size="13" font-weight="bold">{escape(title)}</text>'
-        f'<text x="8" y="32" font-size="11" fill="#555">{escape(unit)}</text>',
-    ]
-    for t, lab in zip(ticks, _tick_labels(ticks), strict=True):
-        out.append(
-            f'<line x1="{x0}" y1="{Y(t):.1f}" x2="{x1}" y2="{Y(t):.1f}" stroke="#eee"/>'
-            f'<text x="{x0 - 4}" y="{Y(t) + 3:.1f}" font-size="10" text-anchor="end" fill="#555">'
-            f"{lab}</text>"
-        )
-    xt = [y for y in range(start_year, end_year + 1) if (y - start_year) % max(1, round(span / 4)) == 0]
-    for y in xt:
-        out.append(
-            f'<text x="{X(y):.1f}" y="{height - 6}" font-size="10" text-anchor="middle" '
-            f'fill="#555">{y}</text>'
-            f'<line x1="{X(y):.1f}" y1="{top2 + h2}" x2="{X(y):.1f}" y2="{top2 + h2 + 3}" stroke="#999"/>'
-        )
-    if len(s):
-        pts_b = " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs, b, strict=True))
-        pts_s = " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v in zip(yrs, s, strict=True))
-        out.append(
-            f'<polyline class="baseline" points="{pts_b}" fill="none" stroke="{BASE_COLOUR}" '
-            f'stroke-width="2" stroke-dasharray="5 3"/>'
-            f'<polyline class="scenario" points="{pts_s}" fill="none" stroke="{SCEN_COLOUR}" '
-            'stroke-width="2"/>'
-        )
-        for y, vs, vb, dd in zip(yrs, s, b, d, strict=True):
-            tip = (
-                f"{int(y)}: {text['scenario']} {_fmt_val(vs)}, {text['baseline']} {_fmt_val(vb)} "
-                f"({text['difference']} {_pct(dd)})"
-            )
-            out.append(
-                f'<circle cx="{X(y):.1f}" cy="{Y(vs):.1f}" r="2.6" fill="{SCEN_COLOUR}">'
-                f"<title>{escape(tip)}</title></circle>"
-            )
-    # difference panel
-    out.append(
-        f'<text x="{pl}" y="{top2 - 7}" font-size="11" fill="#333">{escape(text["diff_pct"])}</text>'
-        f'<line x1="{x0}" y1="{Yd(0):.1f}" x2="{x1}" y2="{Yd(0):.1f}" stroke="#999"/>'
-    )
-    for t, lab in zip(dticks, _tick_labels(dticks), strict=True):
-        out.append(
-            f'<text x="{x0 - 4}" y="{Yd(t) + 3:.1f}" font-size="10" text-anchor="end" fill="#555">'
-            f"{lab}</text>"
-        )
-    bw = max((x1 - x0) / (span + 1) * 0.7, 1.5)
-    for y, dd in zip(yrs, d, strict=True):
-        y_top, y_bot = sorted((Yd(0), Yd(dd)))
-        colour = "#2e7d32" if dd >= 0 else "#c62828"
-        out.append(
-            f'<rect class="diff" x="{X(y) - bw / 2:.1f}" y="{y_top:.1f}" width="{bw:.1f}" '
-            f'height="{max(y_bot - y_top, 0.6):.1f}" fill="{colour}">'
-            f"<title>{int(y)}: {_pct(dd)}</title></rect>"
-        )
-    # legend
-    lx = x1 - 170
-    out.append(
-        f'<line x1="{lx}" y1="28" x2="{lx + 20}" y2="28" stroke="{SCEN_COLOUR}" stroke-width="2.5"/>'
-        f'<text x="{lx + 24}" y="32" font-size="11">{escape(text["scenario"])}</text>'
-        f'<line x1="{lx + 90}" y1="28" x2="{lx + 110}" y2="28" stroke="{BASE_COLOUR}" '
-        f'stroke-width="2.5" stroke-dasharray="5 3"/>'
-        f'<text x="{lx + 114}" y="32" font-size="11">{escape(text["baseline"])}</text>'
-    )
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _fmt_val(v: float) -> str:
-    a = abs(v)
-    if a >= 100:
-        return f"{v:,.1f}"
-    if a >= 1:
-        return f"{v:.3f}"
-    return f"{v:.4g}"

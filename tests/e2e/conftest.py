@@ -25,6 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 START_TIMEOUT_S = 300  # the first start fills the asset cache from the npm registry
+# the browser tests run the page at a fifth of the default agents (10,000 talent, 1,000 firms):
+# the same page and pool, results in seconds; the full-scale timings are measured apart
+SCALE = "scale.talent_agents=10000;scale.firm_agents=1000"
 
 
 def _free_port() -> int:
@@ -48,8 +51,9 @@ def server():
     port = _free_port()
     log = SHOTS / "server.log"
     SHOTS.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MIDYANGTZE_DASHBOARD_SET": os.environ.get("MIDYANGTZE_DASHBOARD_SET", SCALE)}
     with open(log, "w", encoding="utf-8") as out:
-        proc = subprocess.Popen(_command(port), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(_command(port), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + START_TIMEOUT_S
     t0 = time.monotonic()
@@ -94,8 +98,10 @@ def new_page(browser, server):
     every request so a test can check that nothing left the machine."""
     contexts = []
 
-    def open_(lang: str | None = None, width: int = 1600, height: int = 1100):
-        ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    def open_(query: str = "", width: int = 1440, height: int = 900, wait: str | None = "full", **ctx_kw):
+        ctx = browser.new_context(
+            viewport={"width": width, "height": height}, accept_downloads=True, **ctx_kw
+        )
         contexts.append(ctx)
         page = ctx.new_page()
         page.requests = []
@@ -103,13 +109,30 @@ def new_page(browser, server):
         page.on("request", lambda r: page.requests.append(r.url))
         page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.set_default_timeout(60_000)
-        page.goto(server + (f"?lang={lang}" if lang else ""))
-        page.wait_for_selector(".my-year", timeout=120_000)
+        page.goto(server + (f"?{query}" if query else ""))
+        page.wait_for_selector(".my-status", timeout=120_000)
+        if wait:
+            wait_state(page, wait)
         return page
 
     yield open_
     for ctx in contexts:
         ctx.close()
+
+
+def wait_state(page, state: str = "full", timeout: float = 240_000) -> None:
+    """Until the page shows a result of ``state`` ("preview" or "full")."""
+    page.wait_for_function(
+        f"(() => {{ const e = document.querySelector('.my-status');"
+        f" return e && (e.dataset.state == '{state}' || e.dataset.state == 'full'); }})()",
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def wait_for():
+    """``wait_for(page, state)``: until the page shows a result of ``state``."""
+    return wait_state
 
 
 def shot(page, name: str) -> Path:
