@@ -71,7 +71,11 @@ def sha256_file(path: Path) -> str:
 def parquet_bytes(df: pd.DataFrame) -> bytes:
     """A table as Parquet bytes, deterministic: the same frame gives the same bytes (fixed
     compression and page settings, single-threaded conversion, no timestamps in the file)."""
-    table = pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
+    return arrow_bytes(pa.Table.from_pandas(df, preserve_index=False, nthreads=1))
+
+
+def arrow_bytes(table: pa.Table) -> bytes:
+    """An Arrow table as Parquet bytes with the settings of :func:`parquet_bytes` (deterministic)."""
     buf = io.BytesIO()
     pq.write_table(
         table, buf, compression="zstd", compression_level=3, use_dictionary=True,
@@ -241,6 +245,7 @@ def open_for_verify(path: Path, kind: str, required: list[str]) -> tuple[dict, V
     path = Path(path)
     manifest = read_manifest(path, kind)
     report = VerifyReport(path=path, file_problems=check_files(path, manifest))
+    report.notes.extend(schema.environment_notes(manifest))
     for name in required:
         if not (path / name).is_file():
             raise ArchiveError(path, name, "missing: cannot re-run")
@@ -360,7 +365,10 @@ def write_archive(
 # ---------------------------------------------------------------------------- manifest
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Write ``folder/manifest.json`` with its digest (``manifest_sha256``, see
-    :mod:`simulation.manifest`), whole or not at all; return what was written."""
+    :mod:`simulation.manifest`), whole or not at all; return what was written. A manifest without
+    ``distributions`` gets the installed environment (:func:`simulation.manifest.environment`)."""
+    if "distributions" not in manifest:  # every kind records the installed environment
+        manifest = {**manifest, **schema.environment()}
     sealed = schema.sealed(manifest)
     data = (json.dumps(sealed, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     target = Path(folder) / MANIFEST
@@ -439,7 +447,7 @@ class VerifyReport:
 # Files a kind's archive holds beside those its manifest lists: a sweep's lock, the analysis folder
 # (with its own manifest) and the hidden folders of an analysis being written, temporary run files.
 _SWEEP_OUTSIDE = re.compile(
-    r"^(?:\.lock|analysis/.+|\.analysis\.(?:partial|old)-\d+/.+|(?:(?:runs|failed)/)?[^/]+\.tmp-\d+)$"
+    r"^(?:\.lock|analysis/.+|\.analysis\.(?:partial|old)-\d+/.+|(?:[^/.][^/]*/)*[^/]+\.tmp-\d+)$"
 )
 OUTSIDE_MANIFEST: dict[str, re.Pattern[str]] = {"sweep": _SWEEP_OUTSIDE}
 
@@ -577,8 +585,7 @@ def verify_archive(path: Path, progress: bool = False) -> VerifyReport:
     now = code_version()
     if code.get("git_commit") != now["git_commit"]:
         report.notes.append(f"code differs: archive {code.get('git_commit')}, now {now['git_commit']}")
-    if manifest.get("packages") and manifest["packages"] != package_versions():
-        report.notes.append("package versions differ from the archive's")
+    report.notes.extend(schema.environment_notes(manifest))
     result = run_config(cfg, seed=int(manifest["seed"]), progress=progress)
     report.wall_time_s = result.wall_time_s
     for name in TABLES:

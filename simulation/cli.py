@@ -29,9 +29,22 @@ from simulation.archive import (
     verify_archive,
     write_archive,
 )
+from simulation.calibrate.command import CALIBRATE_HELP, add_calibrate_arguments, cmd_calibrate
 from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
 from simulation.config import Config, load_config
 from simulation.dashboard import DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard
+from simulation.experiments.discover_archive import (
+    DISCOVER_HELP,
+    add_discover_arguments,
+    cmd_discover,
+    cmd_verify_discover,
+)
+from simulation.experiments.optimise_archive import (
+    OPTIMISE_HELP,
+    add_optimise_arguments,
+    cmd_optimise,
+    cmd_verify_optimise,
+)
 from simulation.limits import cap_line, check_arguments, check_compare, check_config, config_source, relabel
 from simulation.params import ConfigError
 from simulation.region import RegionError
@@ -178,10 +191,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     if kind == "sweep":
         return cmd_verify_sweep(args)
+    if kind in ("discover", "optimise"):
+        return (cmd_verify_discover if kind == "discover" else cmd_verify_optimise)(args)
     if kind == "compare":
         report = verify_compare_archive(args.archive, progress=progress_wanted())
     elif kind == "validate":
         report = verify_validation_archive(args.archive, progress=progress_wanted())
+    elif kind == "calibrate":
+        from simulation.calibrate.store import verify_calibration_archive
+
+        report = verify_calibration_archive(args.archive, progress=progress_wanted())
     else:
         report = verify_archive(args.archive, progress=progress_wanted())
     for note in report.notes:
@@ -244,6 +263,9 @@ COMMANDS: dict[str, Command] = {
     "validate": Command(VALIDATE_HELP, add_validate_arguments, cmd_validate),
     "sweep": Command(SWEEP_HELP, add_sweep_arguments, cmd_sweep),
     "analyze": Command(ANALYZE_HELP, add_analyze_arguments, cmd_analyze),
+    "discover": Command(DISCOVER_HELP, add_discover_arguments, cmd_discover),
+    "optimise": Command(OPTIMISE_HELP, add_optimise_arguments, cmd_optimise),
+    "calibrate": Command(CALIBRATE_HELP, add_calibrate_arguments, cmd_calibrate),
 }
 
 

@@ -11,6 +11,7 @@ damage, not against a forger who recomputes it: it is not a signature.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -21,7 +22,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 SCHEMA_VERSION = 2
 DIGEST = "manifest_sha256"
-KINDS = ("run", "compare", "validate", "sweep", "sweep-analysis")  # "run": no ``kind`` field
+KINDS = (  # "run": no ``kind``
+    "run", "compare", "validate", "sweep", "sweep-analysis", "discover", "optimise", "calibrate",
+)  # fmt: skip
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -63,7 +66,9 @@ class Manifest(_Model):
     """What every archive's manifest holds (other fields are allowed and kept)."""
 
     schema_version: Literal[2]
-    kind: Literal["compare", "validate", "sweep", "sweep-analysis"] | None = None
+    kind: (
+        Literal["compare", "validate", "sweep", "sweep-analysis", "discover", "optimise", "calibrate"] | None
+    ) = None
     created: str
     command: list[str]
     files: dict[RelPath, Sha256]
@@ -75,6 +80,8 @@ class Manifest(_Model):
     python: str | None = None
     platform: str | None = None
     wall_time_s: float | None = None
+    distributions: dict[str, str] | None = None
+    distributions_sha256: Sha256 | None = None
 
 
 class RunManifest(Manifest):
@@ -126,12 +133,45 @@ class AnalysisManifest(Manifest):
     metrics: list[str]
 
 
+class DiscoverManifest(Manifest):
+    """Scenario discovery (simulation.experiments.discover): PRIM and CART over a sweep archive."""
+
+    kind: Literal["discover"]
+    seed: int
+    source: dict[str, Any]
+    where: str
+    options: dict[str, Any]
+
+
+class OptimiseManifest(Manifest):
+    """Lever optimisation (simulation.experiments.optimise): a Pareto front over levers."""
+
+    kind: Literal["optimise"]
+    seed: int
+    config: dict[str, Any]
+    spec: dict[str, Any]
+
+
+class CalibrateManifest(Manifest):
+    """Calibration (simulation.calibrate): Morris screening and an SMM fit from a start config."""
+
+    kind: Literal["calibrate"]
+    seed: int
+    seeds: list[int]
+    budget: Annotated[int, Field(ge=1)]
+    trajectories: Annotated[int, Field(ge=1)]
+    config: dict[str, Any]
+
+
 MODELS: dict[str | None, type[Manifest]] = {
     None: RunManifest,
     "compare": CompareManifest,
     "validate": ValidateManifest,
     "sweep": SweepManifest,
     "sweep-analysis": AnalysisManifest,
+    "discover": DiscoverManifest,
+    "optimise": OptimiseManifest,
+    "calibrate": CalibrateManifest,
 }
 
 
@@ -213,6 +253,12 @@ def check(manifest: Any) -> dict[str, Any]:
         if e["type"] == "missing":
             msg = "missing (expected: present)"
         raise ManifestInvalid(where, f"{msg}{got}") from None
+    dists = manifest.get("distributions")
+    if dists is not None and manifest.get("distributions_sha256") != distributions_sha256(dists):
+        raise ManifestInvalid(
+            "distributions_sha256",
+            "does not match the distributions listed (expected: the sha256 of their name==version lines)",
+        )
     if manifest[DIGEST] != digest(manifest):
         raise ManifestInvalid(
             DIGEST,
@@ -220,3 +266,70 @@ def check(manifest: Any) -> dict[str, Any]:
             "(expected: the sha256 of the canonical manifest without this field)",
         )
     return manifest
+
+
+# ---------------------------------------------------------------------------- environment
+def _canonical_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
+
+
+@functools.cache
+def _scan() -> tuple[tuple[str, str], ...]:
+    from importlib import metadata
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():  # in sys.path order: the first of a name is what imports
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(_canonical_name(name), dist.version)
+    return tuple(sorted(found.items()))
+
+
+def installed_distributions() -> dict[str, str]:
+    """Every distribution installed for this interpreter (``importlib.metadata``): canonical name
+    (PEP 503: lower case, runs of ``-_.`` as ``-``) -> version. Scanned once per process."""
+    return dict(_scan())
+
+
+def distributions_sha256(dists: dict[str, str]) -> str:
+    """sha256 of the sorted ``name==version`` lines, one per distribution (each line ending in a newline)."""
+    text = "".join(f"{k}=={v}\n" for k, v in sorted(dists.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def environment() -> dict[str, Any]:
+    """The manifest's record of the environment: ``distributions`` and ``distributions_sha256``."""
+    dists = installed_distributions()
+    return {"distributions": dists, "distributions_sha256": distributions_sha256(dists)}
+
+
+def drift(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
+    """Each difference between two distribution lists, by name: ``networkx 3.7 -> 3.6``,
+    ``added foo 1.0``, ``removed bar 2.0`` (sorted by name)."""
+    out = []
+    for name in sorted(set(recorded) | set(now)):
+        old, new = recorded.get(name), now.get(name)
+        if old == new:
+            continue
+        if old is None:
+            out.append(f"added {name} {new}")
+        elif new is None:
+            out.append(f"removed {name} {old}")
+        else:
+            out.append(f"{name} {old} -> {new}")
+    return out
+
+
+def environment_notes(manifest: dict[str, Any]) -> list[str]:
+    """What ``verify`` says about the environment: nothing when the installed distributions equal
+    the archive's, else one line naming every difference (or that the archive lists none)."""
+    recorded = manifest.get("distributions")
+    if recorded is None:
+        return ["environment: the archive lists no installed distributions (written before they were kept)"]
+    changes = drift(recorded, installed_distributions())
+    if not changes:
+        return []
+    return [
+        f"environment drift: {len(changes)} installed distribution(s) differ from the archive's: "
+        + ", ".join(changes)
+    ]

@@ -19,35 +19,36 @@ A sweep archive is a folder (see ``docs/sweeps.md``)::
     sweep.toml       the sweep file as given
     base.toml        the resolved base config (base file + [set], run.seed = root seed)
     design.parquet   one row per run: point, replicate, seed, run_id, each parameter's value and,
-                     for sampled designs, its unit-cube coordinate (u:<path>)
-    runs/<id>.parquet   one file per run: the model table (table == "model") and the cities table
+                     for sampled designs, its unit-cube coordinate (u:<path>) and the
+                     dummy's (u:(dummy), the noise floor of the sensitivity analysis)
+    runs/point=P/replicate=R/part.parquet   one file per run (a hive-partitioned dataset): run_id,
+                     point, replicate, seed, the parameters, then the model and cities tables
+    baselines/, flows/  lever-off baselines of delta metrics; flows when kept
     failed/<id>.txt     the traceback of each failed run
     runs.parquet     the index: design columns + status (ok | failed | pending), error, metrics
-    summary.md       what ran, the counts, the failures
+    point_stats.parquet, plots/, summary.md   per-point statistics, fan charts, the report
 
-Each run file is written under a temporary name (``<id>.parquet.tmp-<pid>``) and renamed, so a run
-file exists whole or not at all; the archive itself is resumable: running the same sweep again
-finds it (``--out``, or the most recent unfinished archive of the same sweep under ``results/``)
-and runs only what is missing or failed. ``runs.parquet`` is rebuilt from the run files at the end
-of every session, so it is the same bytes whatever the executor, worker count or interruptions.
+The modules around this one: :mod:`sweep_metrics` (metric names, checks, values, per-point
+statistics), :mod:`sweep_store` (the files), :mod:`sweep_grow` (baselines, ``--extend``, runs shared
+across archives), :mod:`sweep_run` (sessions), :mod:`sweep_verify`, :mod:`sweep_report`,
+:mod:`sweep_cli`; their public names are re-exported here. Each run file is written under a
+temporary name and renamed, so it exists whole or not at all; running the same sweep again finds
+its archive (``--out``, or the most recent unfinished archive of the same sweep under
+``results/``) and runs only what is missing or failed. ``runs.parquet`` is rebuilt from the run
+files at the end of every session, so it is the same bytes whatever the executor, worker count or
+interruptions.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import dataclasses
 import difflib
-import fcntl
 import hashlib
 import itertools
 import json
 import os
-import platform
-import sys
-import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,9 @@ import numpy as np
 import pandas as pd
 
 from simulation import archive as arc
+from simulation import sweep_grow as grow
+from simulation import sweep_metrics as sm
+from simulation import sweep_store as st
 from simulation.config import Config, apply_overrides, flatten, load_config, read_toml, to_toml, validate
 from simulation.limits import (
     MAX_RUNS,
@@ -63,15 +67,46 @@ from simulation.limits import (
     check_region_and_levers,
     check_scheduler,
     check_workers,
-    model_columns,
+    source_of,
 )
 from simulation.params import ConfigError
-from simulation.sweep_exec import EXECUTORS, Outcome, Task, execute, source_sha256
+from simulation.sweep_cli import (  # noqa: F401 - the sweep's command line, re-exported
+    SWEEP_HELP,
+    VERIFY_SAMPLE_DEFAULT,
+    _display,
+    _extension_preview,
+    add_sweep_arguments,
+    add_verify_sample_argument,
+    cmd_sweep,
+    cmd_verify_sweep,
+)
+from simulation.sweep_exec import EXECUTORS, Outcome, Task, check_cluster, execute, source_sha256  # noqa: F401
+from simulation.sweep_run import (  # noqa: F401 - running and the archive, re-exported
+    GROWING,
+    REWRITTEN,
+    SweepInterrupted,
+    SweepReport,
+    _check_layout,
+    _now,
+    _version,
+    create_archive,
+    default_sweep_path,
+    design_bytes,
+    find_unfinished,
+    locate,
+    locked,
+    new_manifest,
+    run_sweep,
+    summary_markdown,
+)
+from simulation.sweep_verify import archive_tasks, read_sweep_manifest, verify_sweep_archive  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "results"
 DESIGNS = ("grid", "random", "lhs", "sobol", "morris")
 SAMPLED = ("random", "lhs", "sobol", "morris")
+DUMMY = "(dummy)"  # the noise-floor parameter of every sampled design: a unit-cube column, no config path
+LHS_OPTIMISE_MAX = 2_000  # LHS samples up to which the design is discrepancy-optimised (random-cd)
 SECTIONS = ("sweep", "set", "parameters")
 SWEEP_KEYS = (
     "name",
@@ -85,20 +120,18 @@ SWEEP_KEYS = (
     "levels",
     "metrics",
     "crn",
+    "percentiles",
+    "flows",
 )
 SPEC_KEYS = ("values", "low", "high", "num", "log", "integer")
-AGGS = ("final", "cum", "mean", "total", "max", "min")
-RUNS, FAILED = "runs", "failed"
+AGGS = sm.AGGS
+RUNS, FAILED, BASELINES, FLOWS, PLOTS = st.RUNS, st.FAILED, st.BASELINES, st.FLOWS, st.PLOTS
 INDEX, DESIGN, BASE_TOML, SWEEP_TOML, SUMMARY, LOCK = (
-    "runs.parquet",
-    "design.parquet",
-    "base.toml",
-    "sweep.toml",
-    "summary.md",
-    ".lock",
-)
-ANALYSIS = "analysis"
-STATUSES = ("ok", "failed", "pending")
+    st.INDEX, st.DESIGN, st.BASE_TOML, st.SWEEP_TOML, st.SUMMARY, st.LOCK,
+)  # fmt: skip
+POINTS = st.POINTS
+ANALYSIS = st.ANALYSIS
+STATUSES = st.STATUSES
 
 
 def default_metrics() -> tuple[str, ...]:
@@ -182,8 +215,9 @@ class Sweep:
         text: its text (copied into the archive).
         name, description: from ``[sweep]`` (name defaults to the file stem).
         design: grid | random | lhs | sobol | morris.
-        samples: random/lhs points; Sobol base samples N (points N(D+2), or N(2D+2) with
-            second_order); Morris trajectories (points N(D+1)); None for a grid.
+        samples: random/lhs points; Sobol base samples N (points N(D+3), or N(2D+4) with
+            second_order: D parameters + the dummy); Morris trajectories (points N(D+2)); None
+            for a grid.
         replicates: runs per point.
         seed: the root seed.
         crn: common random numbers: all points share the seeds of replicate r.
@@ -218,6 +252,9 @@ class Sweep:
     points: pd.DataFrame = field(repr=False)
     runs: pd.DataFrame = field(repr=False)
     tasks: dict[str, Task] = field(repr=False)
+    percentiles: tuple[float, ...] = sm.DEFAULT_PERCENTILES
+    flows: bool = False
+    baselines: dict[str, Task] = field(default_factory=dict, repr=False)
 
     @property
     def paths(self) -> list[str]:
@@ -226,12 +263,17 @@ class Sweep:
     @property
     def sweep_hash(self) -> str:
         """sha256 of what decides the archive's content: every run (point, replicate, run id), the
-        parameter paths and the metrics. Equal hashes = the same sweep (resumable)."""
-        body = {
+        parameter paths, the metrics, the lever-off baselines and whether flows are kept. Equal
+        hashes = the same sweep (resumable)."""
+        body: dict[str, Any] = {
             "parameters": self.paths,
             "metrics": list(self.metrics),
             "runs": self.runs[["point", "replicate", "run_id"]].to_numpy().tolist(),
         }
+        if self.baselines:
+            body["baselines"] = sorted(self.baselines)
+        if self.flows:
+            body["flows"] = True
         return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
 
     def design_info(self) -> dict[str, Any]:
@@ -248,8 +290,17 @@ class Sweep:
             "distinct_runs": len(self.tasks),
             "parameters": [p.spec() for p in self.parameters],
             "metrics": list(self.metrics),
+            "percentiles": list(self.percentiles),
+            "flows": self.flows,
+            "baselines": len(self.baselines),
             "seed_rule": "SeedSequence(root_seed, spawn_key=(point, replicate)).generate_state(1)[0]"
             + (" with point = 0 (crn)" if self.crn else ""),
+            **({"dummy": DUMMY} if self.design in SAMPLED else {}),
+            **(
+                {"lhs_optimization": "random-cd" if (self.samples or 0) <= LHS_OPTIMISE_MAX else None}
+                if self.design == "lhs"
+                else {}
+            ),
         }
 
     def plan(self) -> str:
@@ -446,16 +497,22 @@ def _unit_sample(
     second_order: bool,
     levels: int,
 ) -> np.ndarray:
-    """Points of a sampled design in the unit cube [0, 1]^D."""
-    d = len(params)
-    problem = {"num_vars": d, "names": [p.path for p in params], "bounds": [[0.0, 1.0]] * d}
+    """Points of a sampled design in the unit cube [0, 1]^(D+1): one column per parameter and a last
+    one for the dummy (:data:`DUMMY`), which no config reads, so that its indices measure the
+    estimator's noise floor. A Latin hypercube of at most :data:`LHS_OPTIMISE_MAX` points is
+    optimised for centred discrepancy (scipy ``random-cd``: column swaps that keep the strata and
+    decorrelate the columns)."""
+    d = len(params) + 1
+    names = [p.path for p in params] + [DUMMY]
+    problem = {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
     if design == "random":
         return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5EED,))).random((samples, d))
     if design == "lhs":
         from scipy.stats import qmc
 
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x1A5,)))
-        return qmc.LatinHypercube(d=d, rng=rng).random(samples)
+        opt = "random-cd" if samples <= LHS_OPTIMISE_MAX else None
+        return qmc.LatinHypercube(d=d, optimization=opt, rng=rng).random(samples)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # SALib warns where the design is unsound: reject it
         try:
@@ -484,7 +541,7 @@ def _unit_sample(
 def design_size(design: str, params: list[SweepParam], samples: int | None, second_order: bool) -> int:
     """Points of a design, computed from its specification alone (no array is built): a grid the
     product of its axes (an integer range counts at most its integers), random/lhs ``samples``,
-    Sobol N(D+2) or N(2D+2), Morris N(D+1)."""
+    Sobol N(D+3) or N(2D+4), Morris N(D+2) (D parameters and the dummy)."""
     if design == "grid":
         n = 1
         for p in params:
@@ -497,32 +554,12 @@ def design_size(design: str, params: list[SweepParam], samples: int | None, seco
             if n > MAX_RUNS:  # enough to refuse; the exact product may be astronomically large
                 return n
         return n
-    d, n = len(params), int(samples or 0)
+    d, n = len(params) + 1, int(samples or 0)  # + the dummy
     if design == "sobol":
         return n * (2 * d + 2 if second_order else d + 2)
     if design == "morris":
         return n * (d + 1)
     return n
-
-
-def _check_metric_columns(file: Path, metrics: list[str], cfg: Config) -> None:
-    """Every metric's column exists in the model table (a one-year probe run of the base config when
-    a metric is not one of compare's headline columns)."""
-    known = {m.rpartition("_")[0] for m in default_metrics()}
-    cols = [m.rpartition("_")[0] for m in metrics]
-    if all(c in known for c in cols):
-        return
-    columns = model_columns(cfg) - {"year"}
-    for m, c in zip(metrics, cols, strict=True):
-        if c not in columns:
-            near = difflib.get_close_matches(c, sorted(columns), n=3)
-            hint = f"did you mean {', '.join(near)}? " if near else ""
-            raise _err(
-                file,
-                "sweep.metrics",
-                f"{m!r}: the model table has no column {c!r} ({hint}allowed: <column>_<{'|'.join(AGGS)}> "
-                f"with a column of: {', '.join(sorted(columns))})",
-            )
 
 
 def _short_values(values: dict[str, Any]) -> str:
@@ -536,8 +573,18 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def load_sweep(path: str | Path) -> Sweep:
+def _cli_sets(items: list[str] | None) -> dict[str, Any]:
+    """``--set key=value`` options as dotted path -> value (TOML values, as ``run --set``)."""
+    return flatten(apply_overrides({}, list(items or []), "--set")) if items else {}
+
+
+def load_sweep(path: str | Path, sets: list[str] | None = None) -> Sweep:
     """Read and check a sweep file, build its design and resolve the config of every run.
+
+    Args:
+        path: the sweep file.
+        sets: ``--set key=value`` overrides of the base config, applied over the file's ``[set]``
+            (same syntax and checks as ``run --set``).
 
     Raises:
         ConfigError: one line 'FILE: FIELD: message (allowed: ...)' for anything wrong: unknown
@@ -595,9 +642,12 @@ def load_sweep(path: str | Path) -> Sweep:
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
         raise _err(file, "sweep.metrics", f"{metrics!r} (allowed: a non-empty list of names like gdp_final)")
     for m in metrics:
-        col, _, agg = m.rpartition("_")
-        if not col or agg not in AGGS:
-            raise _err(file, "sweep.metrics", f"{m!r} (allowed: <model table column>_<{'|'.join(AGGS)}>)")
+        try:
+            sm.parse_metric(m)
+        except ValueError as err:
+            raise _err(file, "sweep.metrics", str(err)) from None
+    percentiles = sm.check_percentiles(str(file), sw.get("percentiles", list(sm.DEFAULT_PERCENTILES)))
+    keep_flows = _bool(file, "sweep.flows", sw.get("flows", False))
 
     base_file = _resolve_base(file, sw["base"]) if "base" in sw else None
     base_raw = read_toml(base_file) if base_file is not None else {}
@@ -605,10 +655,13 @@ def load_sweep(path: str | Path) -> Sweep:
     sets_raw = data.get("set", {})
     if not isinstance(sets_raw, dict):
         raise _err(file, "set", "must be a table [set] of dotted paths")
-    sets = flatten(sets_raw)
+    cli = _cli_sets(sets)
+    sets = {**flatten(sets_raw), **cli}
     try:
         base_cfg = validate(apply_overrides(base_raw, sets), str(file))
     except ConfigError as err:
+        if source_of(err.field, str(file), cli) == "--set":
+            raise ConfigError(f"{file} (with --set)", err.field, err.message) from None
         raise _err(file, f"set.{err.field}", err.message) from None
     root_seed = _int(file, "sweep.seed", sw.get("seed", base_cfg.run.seed), 0)
     base = base_cfg.model_dump(mode="json")
@@ -618,6 +671,8 @@ def load_sweep(path: str | Path) -> Sweep:
 
     params: list[SweepParam] = []
     for path, spec in _param_specs(file, data.get("parameters")):
+        if path in cli:
+            raise ConfigError("--set", path, "also swept in [parameters] (allowed: one or the other)")
         if path in sets:
             raise _err(file, f"parameters.{path}", "also fixed in [set] (allowed: one or the other)")
         if path in ("run.seed",):
@@ -672,44 +727,14 @@ def load_sweep(path: str | Path) -> Sweep:
             points[p.path] = pd.Series(p.from_unit(unit[:, j]))
         for j, p in enumerate(params):
             points[f"u:{p.path}"] = unit[:, j].astype(float)
+        points[f"u:{DUMMY}"] = unit[:, -1].astype(float)  # the dummy: in the design, in no config
 
-    # every run: its seed, resolved config and id
-    run_rows: list[dict[str, Any]] = []
-    tasks: dict[str, Task] = {}
-    regions: dict[str, Any] = {}  # region spec -> Region, each loaded once
     paths = [p.path for p in params]
-    for i, row in enumerate(points[paths].itertuples(index=False, name=None)):
-        values = {k: _py(v) for k, v in zip(paths, row, strict=True)}
-        try:
-            cfg = validate(apply_overrides(base, values), str(file))
-        except ConfigError as err:
-            fld = f"parameters.{err.field}" if err.field in paths else err.field
-            if fld == "(top level)":
-                fld = "parameters"
-            message = err.message.split("; got {")[0]  # not the whole config again
-            raise _err(file, fld, f"{message} (at point {i}: {_short_values(values)})") from None
-        try:  # the region and the levers' cities, before any archive exists
-            check_region_and_levers(cfg, str(file), None, regions)
-        except ConfigError as err:
-            at = f"{err.message} (at point {i}: {_short_values(values)})"
-            swept = [p for p in paths if err.field == p or err.field.startswith((p + ".", p + "["))]
-            if swept:
-                raise _err(file, f"parameters.{swept[0]}", at) from None
-            if any(err.field == k or err.field.startswith((k + ".", k + "[")) for k in sets):
-                raise _err(file, f"set.{err.field}", at) from None
-            raise _err(base_file or file, err.field, at) from None
-        point_data = cfg.model_dump(mode="json")
-        for r in range(replicates):
-            seed = run_seed(root_seed, i, r, crn)
-            point_data["run"]["seed"] = seed
-            toml = to_toml(validate(point_data, str(file)))
-            rid = arc.run_id(toml, seed)
-            tasks.setdefault(rid, Task(rid, toml, seed))
-            run_rows.append({"point": i, "replicate": r, "seed": seed, "run_id": rid})
-    runs = pd.DataFrame(run_rows).astype({"point": "int64", "replicate": "int64", "seed": "int64"})
-    _check_metric_columns(file, metrics, base_cfg)
-    runs = runs.merge(points[["point", *paths]], on="point", how="left", sort=False)
-    return Sweep(
+    runs, tasks, levers_on = _resolve_runs(
+        file, base, points, paths, replicates, root_seed, crn, sets, cli, base_file, flows=keep_flows
+    )
+    sm.check_metrics(metrics, base_cfg, str(file), years=_years(base_cfg, points), levers_on=levers_on)
+    sweep = Sweep(
         file=file,
         text=text,
         name=name.strip(),
@@ -729,710 +754,117 @@ def load_sweep(path: str | Path) -> Sweep:
         points=points,
         runs=runs,
         tasks=tasks,
+        percentiles=percentiles,
+        flows=keep_flows,
     )
+    return _with_baselines(sweep)
+
+
+def _years(cfg: Config, points: pd.DataFrame) -> tuple[int, int]:
+    """The years every point simulates (``run.start_year`` / ``run.end_year`` may be swept)."""
+    first = max([cfg.run.start_year, *points.get("run.start_year", pd.Series(dtype=int)).tolist()])
+    last = min([cfg.run.end_year, *points.get("run.end_year", pd.Series(dtype=int)).tolist()])
+    return int(first), int(last)
+
+
+def _resolve_runs(
+    file: Path, base: dict[str, Any], points: pd.DataFrame, paths: list[str], replicates: int,
+    root_seed: int, crn: bool, sets: dict[str, Any], cli: dict[str, Any], base_file: Path | None,
+    flows: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Task], bool]:  # fmt: skip
+    """Every run of the design: its seed, resolved config and id (the rows, the distinct tasks, and
+    whether any point has a lever on); each point's config and region checked, errors naming the
+    swept parameter, the [set] entry, the --set option or the base file."""
+    run_rows: list[dict[str, Any]] = []
+    tasks: dict[str, Task] = {}
+    regions: dict[str, Any] = {}  # region spec -> Region, each loaded once
+    levers_on = False
+    for i, row in enumerate(points[paths].itertuples(index=False, name=None)):
+        values = {k: _py(v) for k, v in zip(paths, row, strict=True)}
+        try:
+            cfg = validate(apply_overrides(base, values), str(file))
+        except ConfigError as err:
+            fld = f"parameters.{err.field}" if err.field in paths else err.field
+            if fld == "(top level)":
+                fld = "parameters"
+            message = err.message.split("; got {")[0]  # not the whole config again
+            raise _err(file, fld, f"{message} (at point {i}: {_short_values(values)})") from None
+        try:  # the region and the levers' cities, before any archive exists
+            check_region_and_levers(cfg, str(file), None, regions)
+        except ConfigError as err:
+            at = f"{err.message} (at point {i}: {_short_values(values)})"
+            swept = [p for p in paths if err.field == p or err.field.startswith((p + ".", p + "["))]
+            if swept:
+                raise _err(file, f"parameters.{swept[0]}", at) from None
+            if source_of(err.field, str(file), cli) == "--set":
+                raise ConfigError(f"{file} (with --set)", err.field, at) from None
+            if any(err.field == k or err.field.startswith((k + ".", k + "[")) for k in sets):
+                raise _err(file, f"set.{err.field}", at) from None
+            raise _err(base_file or file, err.field, at) from None
+        point_data = cfg.model_dump(mode="json")
+        levers_on = levers_on or sm.any_lever_on(point_data)
+        for r in range(replicates):
+            seed = run_seed(root_seed, i, r, crn)
+            point_data["run"]["seed"] = seed
+            toml = to_toml(validate(point_data, str(file)))
+            rid = arc.run_id(toml, seed)
+            tasks.setdefault(rid, Task(rid, toml, seed, flows=flows))
+            run_rows.append({"point": i, "replicate": r, "seed": seed, "run_id": rid})
+    runs = pd.DataFrame(run_rows).astype({"point": "int64", "replicate": "int64", "seed": "int64"})
+    runs = runs.merge(points[["point", *paths]], on="point", how="left", sort=False)
+    return runs, tasks, levers_on
+
+
+def _with_baselines(sweep: Sweep) -> Sweep:
+    """``sweep`` with the lever-off baseline of every run (``runs.baseline_id``, ``baselines``)
+    when a metric is a ``delta:``; unchanged otherwise."""
+    if not any(m.startswith(sm.DELTA) for m in sweep.metrics):
+        return sweep
+    base = sweep.base_config.model_dump(mode="json")
+    ids, baselines = grow.baseline_tasks(sweep.runs, sweep.paths, base, str(sweep.file))
+    runs = sweep.runs.copy()
+    runs["baseline_id"] = ids
+    return dataclasses.replace(sweep, runs=runs, baselines=baselines)
+
+
+def with_points(sweep: Sweep, points: pd.DataFrame) -> Sweep:
+    """``sweep`` with another point set (renumbered 0..n-1 in the given order): seeds, run ids and
+    baselines follow the new numbers (used when an archive is extended)."""
+    points = points.reset_index(drop=True).copy()
+    points["point"] = np.arange(len(points), dtype=np.int64)
+    base = sweep.base_config.model_dump(mode="json")
+    runs, tasks, _ = _resolve_runs(
+        sweep.file, base, points, sweep.paths, sweep.replicates, sweep.seed, sweep.crn, sweep.sets, {},
+        sweep.base_file, flows=sweep.flows,
+    )  # fmt: skip
+    return _with_baselines(dataclasses.replace(sweep, points=points, runs=runs, tasks=tasks, baselines={}))
 
 
 # ---------------------------------------------------------------------------- metrics and index
 def metric_values(model: pd.DataFrame, names: tuple[str, ...] | list[str]) -> dict[str, float]:
-    """Summary metrics of one run's model table: ``<column>_<agg>``; "final" is the last year,
-    "cum"/"total" a sum, "mean", "max", "min" over the simulated years (after the base year), as in
-    ``compare``. A column the table lacks gives NaN."""
-    df = model.sort_values("year", kind="stable")
-    start = df["year"].min()
-    horizon = df[df["year"] > start]
-    if horizon.empty:
-        horizon = df
-    out: dict[str, float] = {}
-    for name in names:
-        col, _, agg = name.rpartition("_")
-        if col not in df.columns or len(df) == 0:
-            out[name] = float("nan")
-            continue
-        if agg == "final":
-            out[name] = float(df[col].to_numpy(dtype=float)[-1])
-            continue
-        v = horizon[col].to_numpy(dtype=float)
-        out[name] = float({"cum": v.sum, "total": v.sum, "mean": v.mean, "max": v.max, "min": v.min}[agg]())
-    return out
+    """Summary metrics of one run's model table (cluster metrics, no ``delta:``): ``<column>_<agg>``
+    or ``<column>@<year>``; "final" is the last year, "cum"/"total" a sum, "mean", "max", "min" over
+    the simulated years (after the base year), as in ``compare``. A column the table lacks gives NaN."""
+    specs = [sm.parse_metric(n) for n in names]
+    return sm.table_values(model, None, specs)
 
 
-def read_run_tables(
-    path: Path, table: str = "model", columns: list[str] | None = None, run_ids: list[str] | None = None
-) -> pd.DataFrame:
-    """One table ("model" or "cities") of many runs of a sweep archive at once (pyarrow dataset
-    over ``runs/*.parquet``), with a ``run_id`` column in front. ``columns``: only these (plus
-    year, city); ``run_ids``: only these runs (default: every run file)."""
-    import pyarrow.dataset as ds
-
-    folder = Path(path) / RUNS
-    files = (
-        sorted(folder.glob("*.parquet")) if run_ids is None else [folder / f"{r}.parquet" for r in run_ids]
-    )
-    files = [f for f in files if f.is_file()]
-    if not files:
-        return pd.DataFrame({"run_id": pd.Series(dtype="string")})
-    dataset = ds.dataset([str(f) for f in files], format="parquet")
-    names = dataset.schema.names
-    keep = [c for c in (columns if columns is not None else names) if c in names and c != "table"]
-    front = ["year"] + (["city"] if table == "cities" else [])
-    cols = list(dict.fromkeys([*front, *keep]))
-    if table == "model":
-        cols = [c for c in cols if c != "city"]
-    tab = dataset.to_table(columns=[*cols, "__filename"], filter=ds.field("table") == table)
-    df = tab.to_pandas()
-    df.insert(0, "run_id", df.pop("__filename").map(lambda f: Path(f).stem).astype("string"))
-    sort = ["run_id", "year"] + (["city"] if table == "cities" else [])
-    return df.sort_values(sort, kind="stable").reset_index(drop=True)
-
-
-def _error_line(path: Path) -> str:
-    try:
-        first = path.read_text(encoding="utf-8").splitlines()[0]
-    except (OSError, IndexError):
-        return "failed"
-    return first.removeprefix("error: ")
+read_run_tables = st.read_run_tables
+read_index = st.read_index
+_atomic_write = st.atomic_write
+_write_json = st.write_json
+_read_json = st.read_json
+_clean_tmp = st.clean_tmp
+_archive_files = st.archive_files
+_error_line = st.error_line
 
 
 def build_index(path: Path, runs: pd.DataFrame, metrics: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """``runs.parquet``: the design's run rows with status (ok | failed | pending), error (one line,
-    failed runs) and every metric (ok runs), in design order; computed from the run files alone."""
-    path = Path(path)
-    ids = list(dict.fromkeys(runs["run_id"]))
-    ok = [r for r in ids if (path / RUNS / f"{r}.parquet").is_file()]
-    cols = sorted({m.rpartition("_")[0] for m in metrics})
-    model = read_run_tables(path, "model", cols, ok)
-    values: dict[str, dict[str, float]] = {}
-    for rid, grp in model.groupby("run_id", sort=True):
-        values[str(rid)] = metric_values(grp, metrics)
-    ok_set = set(ok)
-    status, error = {}, {}
-    for r in ids:
-        if r in ok_set:
-            status[r], error[r] = "ok", None
-        elif (path / FAILED / f"{r}.txt").is_file():
-            status[r], error[r] = "failed", _error_line(path / FAILED / f"{r}.txt")
-        else:
-            status[r], error[r] = "pending", None
-    out = runs.copy()
-    out.insert(4, "status", pd.Series([status[r] for r in out["run_id"]], dtype="string"))
-    out.insert(5, "error", pd.Series([error[r] for r in out["run_id"]], dtype="string"))
-    out["run_id"] = out["run_id"].astype("string")
-    nan = float("nan")
-    for m in metrics:
-        out[m] = np.array([values.get(r, {}).get(m, nan) for r in out["run_id"]], dtype=float)
-    return out.reset_index(drop=True)
-
-
-def read_index(path: Path) -> pd.DataFrame:
-    """``runs.parquet`` of a sweep archive (ArchiveError if missing)."""
-    f = Path(path) / INDEX
-    if not f.is_file():
-        raise arc.ArchiveError(path, INDEX, "missing: not a finished sweep session (re-run the sweep)")
-    return pd.read_parquet(f)
-
-
-# ---------------------------------------------------------------------------- archive files
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all: a temporary ``<name>.tmp-<pid>`` (not ending in the
-    file's suffix), flushed to disk, then renamed."""
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    _atomic_write(path, (json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n").encode())
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return obj if isinstance(obj, dict) else None
-
-
-def _clean_tmp(path: Path) -> None:
-    for folder in (path, path / RUNS, path / FAILED):
-        for p in folder.glob("*.tmp-*"):
-            try:
-                p.unlink()
-            except OSError:
-                pass
-
-
-def _version(name: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _archive_files(path: Path) -> list[str]:
-    """Files the manifest lists: all but the manifest, hidden files and the analysis folder."""
-    out = []
-    for p in sorted(path.rglob("*")):
-        rel = p.relative_to(path)
-        if not p.is_file() or rel.as_posix() == arc.MANIFEST or rel.parts[0] == ANALYSIS:
-            continue
-        if any(part.startswith(".") for part in rel.parts) or ".tmp-" in p.name:
-            continue
-        out.append(rel.as_posix())
-    return out
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def new_manifest(sweep: Sweep, command: list[str]) -> dict[str, Any]:
-    """The manifest of a new sweep archive (status "running", no sessions yet)."""
-    lock = arc.REPO_ROOT / "uv.lock"
-    return {
-        "schema_version": arc.SCHEMA_VERSION,
-        "kind": "sweep",
-        "run_id": sweep.sweep_hash[:16],
-        "sweep_hash": sweep.sweep_hash,
-        "name": sweep.name,
-        "description": sweep.description,
-        "created": _now(),
-        "updated": _now(),
-        "status": "running",
-        "command": command,
-        "sweep_file": str(sweep.file),
-        "config_source": str(sweep.base_file) if sweep.base_file else None,
-        "sets": sweep.sets,
-        "config": sweep.base_config.model_dump(mode="json"),
-        "seed": sweep.seed,
-        "design": sweep.design_info(),
-        "counts": {s: 0 for s in STATUSES} | {"pending": len(sweep.tasks)},
-        "code": arc.code_version(),
-        "code_sha256": source_sha256(),
-        "lock_sha256": arc.sha256_file(lock) if lock.is_file() else None,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {
-            **arc.package_versions(),
-            **{n: _version(n) for n in ("scipy", "SALib", "dask", "distributed")},
-        },
-        "sessions": [],
-        "files": {},
-    }
-
-
-def default_sweep_path(results_dir: Path, stem: str) -> Path:
-    """``results_dir/<UTC yyyymmdd-HHMMSS>-sweep-<stem>``, with -2, -3 ... if taken."""
-    from simulation.archive import stamped_path
-
-    return stamped_path(results_dir, f"sweep-{stem}")
-
-
-def find_unfinished(parent: Path, sweep_hash: str) -> Path | None:
-    """The most recently created sweep archive in ``parent`` of this sweep that is not complete."""
-    found = []
-    if Path(parent).is_dir():
-        for p in Path(parent).iterdir():
-            if p.name.startswith(".") or not p.is_dir():
-                continue
-            m = _read_json(p / arc.MANIFEST)
-            if m and m.get("kind") == "sweep" and m.get("sweep_hash") == sweep_hash:
-                if m.get("status") != "complete":
-                    found.append((str(m.get("created") or ""), p.name, p))
-    return max(found)[2] if found else None
-
-
-def locate(sweep: Sweep, out: Path | None, results_dir: Path = RESULTS_DIR) -> tuple[Path, bool]:
-    """Where the sweep's archive is, and whether it resumes an existing one.
-
-    ``out`` holding a sweep archive: resume it if it is this sweep (else ArchiveError). ``out`` new
-    or empty: a new archive there. ``out`` a folder of other things, or no ``out`` (then
-    ``results_dir``): the most recent unfinished archive of this sweep in it, else a new one
-    named ``<UTC time>-sweep-<file stem>``.
-    """
-    if out is not None:
-        out = Path(out)
-        arc.check_out(out, archive_ok=True)
-        if (out / arc.MANIFEST).is_file():
-            m = _read_json(out / arc.MANIFEST) or {}
-            if m.get("kind") != "sweep":
-                raise arc.ArchiveError(
-                    out,
-                    "--out",
-                    f"holds a {m.get('kind') or 'run'} archive, not a sweep "
-                    "(allowed: a sweep archive of the same sweep, or a new or empty folder)",
-                )
-            if m.get("sweep_hash") != sweep.sweep_hash:
-                raise arc.ArchiveError(
-                    out,
-                    "--out",
-                    f"holds a different sweep ({m.get('name')!r}, from "
-                    f"{m.get('sweep_file')}) (allowed: the same sweep to resume it, or a "
-                    "new or empty folder)",
-                )
-            return out, True
-        if not out.exists() or not any(out.iterdir()):
-            return out, False
-        parent = out
-    else:
-        parent = Path(results_dir)
-    found = find_unfinished(parent, sweep.sweep_hash)
-    if found is not None:
-        return found, True
-    return default_sweep_path(parent, Path(sweep.file).stem), False
-
-
-def create_archive(sweep: Sweep, path: Path, command: list[str]) -> Path:
-    """Create the archive folder with its fixed files, atomically (a hidden folder renamed into
-    place), so that an archive with a manifest always has its design."""
-    with arc.staging(path) as tmp:
-        (tmp / RUNS).mkdir()
-        (tmp / FAILED).mkdir()
-        (tmp / SWEEP_TOML).write_text(sweep.text, encoding="utf-8")
-        (tmp / BASE_TOML).write_text(to_toml(sweep.base_config), encoding="utf-8")
-        design = sweep.runs.merge(sweep.points.drop(columns=sweep.paths), on="point", how="left")
-        (tmp / DESIGN).write_bytes(arc.parquet_bytes(design))
-        manifest = new_manifest(sweep, command)
-        manifest["files"] = {rel: arc.sha256_file(tmp / rel) for rel in _archive_files(tmp)}
-        arc.write_manifest(tmp, manifest)
-    return path
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the archive's lock (``.lock``, flock) for the block: one sweep process per archive. The
-    lock goes with the process, however it ends."""
-    fd = os.open(Path(path) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise arc.ArchiveError(
-            path,
-            "archive",
-            "another sweep process is running it (allowed: wait for it to finish, or another --out)",
-        ) from None
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        os.close(fd)
-
-
-# ---------------------------------------------------------------------------- running
-@dataclass
-class SweepReport:
-    """Outcome of :func:`run_sweep`.
-
-    Attributes:
-        path: the archive.
-        resumed: an existing archive was continued.
-        counts: runs (rows of runs.parquet) by status: ok, failed, pending.
-        ran: runs finished in this session (ok or failed).
-        failed_now: runs that failed in this session.
-        skipped: distinct runs already complete before this session.
-        wall_time_s: seconds of this session.
-        executor, workers: how this session ran.
-        notes: news worth a line (code changed since the archive began, restarted workers, ...).
-        interrupted: the session was stopped by Ctrl-C (the archive is resumable).
-    """
-
-    path: Path
-    resumed: bool
-    counts: dict[str, int]
-    ran: int = 0
-    failed_now: int = 0
-    skipped: int = 0
-    wall_time_s: float = 0.0
-    executor: str = "process"
-    workers: int = 1
-    notes: list[str] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def complete(self) -> bool:
-        return self.counts.get("failed", 0) == 0 and self.counts.get("pending", 0) == 0
-
-
-class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a sweep: the archive at ``path`` was closed cleanly and is resumable."""
-
-    def __init__(self, report: SweepReport) -> None:
-        super().__init__(str(report.path))
-        self.report = report
-
-
-def summary_markdown(sweep: Sweep, path: Path, index: pd.DataFrame, manifest: dict[str, Any]) -> str:
-    """What ran, the counts, the failures, and how to go on."""
-    counts = index["status"].value_counts().to_dict()
-    lines = [
-        f"# Sweep {sweep.name}",
-        "",
-        *([sweep.description, ""] if sweep.description else []),
-        "## What ran",
-        "",
-        f"- sweep file: `{sweep.file}` (copy: `{SWEEP_TOML}`); base config: "
-        f"`{sweep.base_file or '<defaults>'}` with [set] {sweep.sets or '{}'} (resolved: `{BASE_TOML}`)",
-        f"- design: **{sweep.design}**"
-        + (f", {sweep.samples} samples" if sweep.samples else "")
-        + (", second order" if sweep.design == "sobol" and sweep.second_order else "")
-        + (f", {sweep.levels} levels" if sweep.design == "morris" else "")
-        + f"; {len(sweep.points)} points x {sweep.replicates} replicates = {len(sweep.runs)} runs "
-        f"({len(sweep.tasks)} distinct); root seed {sweep.seed}"
-        + (" (common random numbers across points)" if sweep.crn else ""),
-        f"- horizon {sweep.base_config.run.start_year}-{sweep.base_config.run.end_year}, "
-        f"{sweep.base_config.scale.talent_agents:,} talent and {sweep.base_config.scale.firm_agents:,} "
-        "firm agents at the base",
-        "",
-        "| parameter | swept over |",
-        "|---|---|",
-        *[f"| `{p.path}` | {p.describe()} |" for p in sweep.parameters],
-        "",
-        "## Status",
-        "",
-        f"- {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed, {counts.get('pending', 0)} pending "
-        f"(status: **{manifest.get('status')}**)",
-    ]
-    for s in manifest.get("sessions", []):
-        lines.append(
-            f"- session {s.get('started')}: {s.get('executor')} x {s.get('workers')}, ran {s.get('ran')} "
-            f"({s.get('failed')} failed), skipped {s.get('skipped')}, {s.get('wall_time_s')} s"
-        )
-    failed = index[index["status"] == "failed"].drop_duplicates("run_id")
-    if len(failed):
-        lines += [
-            "",
-            "## Failed runs",
-            "",
-            "Tracebacks in `failed/<run_id>.txt`; running the same sweep command again retries them.",
-            "",
-        ]
-        for _, r in failed.head(20).iterrows():
-            lines.append(f"- `{r['run_id']}` (point {r['point']}, replicate {r['replicate']}): {r['error']}")
-        if len(failed) > 20:
-            lines.append(f"- ... and {len(failed) - 20} more")
-    lines += [
-        "",
-        "## Files",
-        "",
-        f"`{INDEX}`: one row per run (point, replicate, seed, run_id, status, error, parameters, metrics "
-        f"{', '.join(sweep.metrics[:4])}, ...). `runs/<run_id>.parquet`: each run's model table "
-        "(`table == 'model'`) and cities table (`table == 'cities'`). `design.parquet`: the design, with "
-        "unit-cube coordinates `u:<path>` for sampled designs.",
-        "",
-        f"Analyse: `uv run run.py analyze {path}`; check: `uv run run.py verify {path} --sample 5`.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _status(counts: dict[str, int]) -> str:
-    if counts.get("pending", 0):
-        return "incomplete"
-    return "complete" if counts.get("failed", 0) == 0 else "failed-runs"
-
-
-def run_sweep(
-    sweep: Sweep,
-    out: Path | None = None,
-    *,
-    results_dir: Path = RESULTS_DIR,
-    executor: str = "process",
-    workers: int = 2,
-    scheduler: str | None = None,
-    progress: bool = False,
-    command: list[str] | None = None,
-    on_note: Callable[[str], None] | None = None,
-    checked: bool = False,
-) -> SweepReport:
-    """Run (or resume) a sweep into its archive and return the report.
-
-    Runs already in the archive (their run file exists) are skipped; failed runs are tried again.
-    Each finished run is written at once (atomically), each failure with its traceback; at the end
-    (also after Ctrl-C, then raising :class:`SweepInterrupted`) ``runs.parquet``, ``summary.md`` and
-    the manifest are rewritten.
-
-    Args:
-        sweep: from :func:`load_sweep`.
-        out: see :func:`locate`.
-        results_dir: where default archives go.
-        executor: "process" (default), "dask" or "serial".
-        workers: worker processes (process pool, Dask LocalCluster).
-        scheduler: a running Dask scheduler's address (executor "dask").
-        progress: a tqdm bar on stderr (runs done, failed, time left).
-        command: recorded in the manifest (default ``sys.argv``).
-        on_note: called with lines of news (default: printed to stderr).
-        checked: :func:`preflight` was already called (scheduler, memory).
-
-    Raises:
-        ArchiveError: ``out`` holds another sweep or another kind of archive; another process is
-            running this archive.
-        ConfigError: the Dask scheduler cannot be reached; the runs held at once would not fit in
-            memory.
-    """
-    from tqdm import tqdm
-
-    if executor not in EXECUTORS:
-        raise ConfigError("command line", "--executor", f"{executor!r} (allowed: {', '.join(EXECUTORS)})")
-    command = list(sys.argv if command is None else command)
-    if not checked:
-        preflight(sweep, executor, workers, scheduler)  # before the archive folder exists
-    path, resumed = locate(sweep, out, results_dir)
-    if not resumed:
-        create_archive(sweep, path, command)
-    started, t0 = _now(), time.perf_counter()
-    report = SweepReport(path=path, resumed=resumed, counts={}, executor=executor, workers=workers)
-    emit = on_note or (lambda line: print(line, file=sys.stderr))
-
-    with locked(path):
-        _clean_tmp(path)
-        manifest = arc.read_manifest(path, "sweep")  # schema and digest: an edited manifest is refused
-        problems = arc.resume_problems(path, manifest, rewritten=(INDEX, SUMMARY, FAILED), growing=(RUNS,))
-        if problems:  # resuming would seal the edits into a new manifest
-            raise arc.ArchiveError(
-                path, "files", f"cannot resume: {'; '.join(problems[:3])} (allowed: an archive whose "
-                "files match its manifest; verify lists every difference; or a new --out)",
-            )  # fmt: skip
-        if manifest.get("code_sha256") != source_sha256():
-            report.notes.append(
-                "the model code changed since this archive began: runs already in it were "
-                "made by the earlier code (see manifest.sessions)"
-            )
-        (path / RUNS).mkdir(exist_ok=True)
-        (path / FAILED).mkdir(exist_ok=True)
-        done = {p.stem for p in (path / RUNS).glob("*.parquet")}
-        todo = [t for rid, t in sweep.tasks.items() if rid not in done]
-        report.skipped = len(sweep.tasks) - len(todo)
-        manifest["status"] = "running"
-        manifest["updated"] = _now()
-        arc.write_manifest(path, manifest)
-        local_code = source_sha256()
-        bar = tqdm(
-            total=len(todo),
-            desc="sweep",
-            unit="run",
-            file=sys.stderr,
-            disable=not progress,
-            dynamic_ncols=True,
-        )
-        bar.set_postfix_str("failed 0")
-
-        def note(line: str) -> None:
-            report.notes.append(line)
-            if progress:
-                bar.write(line, file=sys.stderr)
-            else:
-                emit(line)
-
-        def on_outcome(o: Outcome) -> None:
-            # workers of a running cluster may hold other code: refuse their results (local workers
-            # import this very tree, so there the check would only catch edits made mid-sweep)
-            if scheduler and o.ok and o.code_sha256 not in (None, local_code):
-                error = (
-                    f"CodeMismatch: the worker's model code (sha256 {str(o.code_sha256)[:12]}) "
-                    f"differs from this sweep's ({local_code[:12]})"
-                )
-                o = Outcome(o.run_id, False, error=error, traceback=error + "\n", code_sha256=o.code_sha256)
-            fail_file = path / FAILED / f"{o.run_id}.txt"
-            if o.ok and o.data is not None:
-                _atomic_write(path / RUNS / f"{o.run_id}.parquet", o.data)
-                fail_file.unlink(missing_ok=True)
-            else:
-                report.failed_now += 1
-                text = f"error: {o.error}\nrun_id: {o.run_id}\n\n{o.traceback or ''}"
-                _atomic_write(fail_file, text.encode())
-            report.ran += 1
-            bar.update(1)
-            bar.set_postfix_str(f"failed {report.failed_now}")
-
-        try:
-            execute(
-                todo,
-                executor=executor,
-                workers=workers,
-                scheduler=scheduler,
-                on_outcome=on_outcome,
-                on_note=note,
-            )
-        except KeyboardInterrupt:
-            report.interrupted = True
-        finally:
-            bar.close()
-            report.wall_time_s = time.perf_counter() - t0
-            index = build_index(path, sweep.runs, sweep.metrics)
-            _atomic_write(path / INDEX, arc.parquet_bytes(index))
-            counts = {s: int((index["status"] == s).sum()) for s in STATUSES}
-            report.counts = counts
-            manifest["status"] = _status(counts)
-            manifest["counts"] = counts
-            manifest["updated"] = _now()
-            manifest.setdefault("sessions", []).append(
-                {
-                    "started": started,
-                    "finished": _now(),
-                    "executor": executor,
-                    "workers": None if scheduler else workers,
-                    "scheduler": scheduler,
-                    "ran": report.ran,
-                    "failed": report.failed_now,
-                    "skipped": report.skipped,
-                    "wall_time_s": round(report.wall_time_s, 3),
-                    "interrupted": report.interrupted,
-                    "code": arc.code_version(),
-                    "code_sha256": local_code,
-                    "command": command,
-                }
-            )
-            manifest["wall_time_s"] = round(sum(x.get("wall_time_s") or 0 for x in manifest["sessions"]), 3)
-            (path / SUMMARY).write_text(summary_markdown(sweep, path, index, manifest), encoding="utf-8")
-            manifest["files"] = {rel: arc.sha256_file(path / rel) for rel in _archive_files(path)}
-            arc.write_manifest(path, manifest)
-    if report.interrupted:
-        raise SweepInterrupted(report)
-    return report
-
-
-# ---------------------------------------------------------------------------- verify
-def read_sweep_manifest(path: Path) -> dict[str, Any]:
-    """The manifest of a sweep archive; ArchiveError if it is not one."""
-    return arc.read_manifest(Path(path), "sweep")
-
-
-def archive_tasks(path: Path, manifest: dict[str, Any] | None = None) -> tuple[pd.DataFrame, dict[str, Task]]:
-    """The design of a sweep archive and each run's task, rebuilt from ``base.toml`` and
-    ``design.parquet`` alone (the sweep file and the base config file may have changed since)."""
-    path = Path(path)
-    manifest = manifest or read_sweep_manifest(path)
-    for name in (BASE_TOML, DESIGN):
-        if not (path / name).is_file():
-            raise arc.ArchiveError(path, name, "missing: cannot re-run")
-    base = load_config(path / BASE_TOML).model_dump(mode="json")
-    design = pd.read_parquet(path / DESIGN)
-    paths = [p["path"] for p in manifest["design"]["parameters"]]
-    tasks: dict[str, Task] = {}
-    for row in design[["point", "seed", *paths]].itertuples(index=False, name=None):
-        values = {k: _py(v) for k, v in zip(paths, row[2:], strict=True)}
-        seed = int(row[1])
-        cfg = validate(apply_overrides(base, {**values, "run.seed": seed}), str(path / DESIGN))
-        toml = to_toml(cfg)
-        rid = arc.run_id(toml, seed)
-        tasks.setdefault(rid, Task(rid, toml, seed))
-    return design, tasks
-
-
-def verify_sweep_archive(
-    path: Path,
-    sample: int = 5,
-    *,
-    seed: int = 0,
-    executor: str = "serial",
-    workers: int = 1,
-    progress: bool = False,
-) -> arc.VerifyReport:
-    """Check a sweep archive: file hashes against the manifest, every run id against its config
-    (rebuilt from ``base.toml`` + ``design.parquet``), ``runs.parquet`` against the run files, and
-    re-run ``sample`` completed runs (chosen with ``seed``) comparing their files bit for bit.
-
-    Raises:
-        ArchiveError: not a sweep archive, or ``sample`` < 0.
-    """
-    path = Path(path)
-    if sample < 0:
-        raise arc.ArchiveError(path, "--sample", f"{sample} (allowed: integer >= 0)")
-    m = read_sweep_manifest(path)
-    report = arc.VerifyReport(path=path, file_problems=arc.check_files(path, m))
-    now = arc.code_version()
-    if (m.get("code") or {}).get("git_commit") != now["git_commit"]:
-        report.notes.append(
-            f"code differs: archive {(m.get('code') or {}).get('git_commit')}, now {now['git_commit']}"
-        )
-    if m.get("code_sha256") != source_sha256():
-        report.notes.append("model source differs from the archive's (code_sha256)")
-    design, tasks = archive_tasks(path, m)
-    stored_ids = list(dict.fromkeys(design["run_id"]))
-    for rid in stored_ids:
-        if rid not in tasks:
-            report.rerun_differs.append(f"design.parquet: run {rid} no longer hashes to its id")
-    metrics = tuple(m["design"].get("metrics") or default_metrics())
-    runs_cols = [c for c in design.columns if not c.startswith("u:")]
-    index = build_index(path, design[runs_cols], metrics)
-    if not (path / INDEX).is_file() or arc.sha256_file(path / INDEX) != arc.sha256_bytes(
-        arc.parquet_bytes(index)
-    ):
-        report.rerun_differs.append(f"{INDEX}: differs from the index rebuilt from the run files")
-    ok = sorted(r for r in stored_ids if r in tasks and (path / RUNS / f"{r}.parquet").is_file())
-    n = min(sample, len(ok))
-    chosen = sorted(np.random.default_rng(seed).choice(len(ok), size=n, replace=False).tolist()) if n else []
-    picked = [tasks[ok[i]] for i in chosen]
-    report.notes.append(
-        f"re-ran {n} of {len(ok)} completed runs: {', '.join(t.run_id for t in picked) or '-'}"
-    )
-    t0 = time.perf_counter()
-
-    def check(o: Outcome) -> None:
-        f = path / RUNS / f"{o.run_id}.parquet"
-        if not o.ok or o.data is None:
-            report.rerun_differs.append(f"runs/{o.run_id}.parquet: re-run failed: {o.error}")
-        elif arc.sha256_bytes(o.data) != arc.sha256_file(f):
-            report.rerun_differs.append(f"runs/{o.run_id}.parquet")
-
-    execute(picked, executor=executor, workers=workers, on_outcome=check)
-    report.wall_time_s = time.perf_counter() - t0
-    return report
+    """``runs.parquet``: :func:`simulation.sweep_store.build_index` (status, error, metrics per run)."""
+    return st.build_index(path, runs, metrics)
 
 
 # ---------------------------------------------------------------------------- command line
-SWEEP_HELP = "run a parameter sweep (grid, random, LHS, Sobol, Morris) into a resumable archive"
-VERIFY_SAMPLE_DEFAULT = 5
-
-
-def _display(path: Path) -> str:
-    path = Path(path).resolve()
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``sweep``: FILE [--executor process|dask|serial] [--workers N] [--scheduler ADDR]
-    [--out DIR] [--dry-run]."""
-    p.add_argument("sweep", metavar="FILE", help="sweep file (TOML), e.g. configs/sweeps/smoke.toml")
-    p.add_argument(
-        "--executor",
-        choices=EXECUTORS,
-        default=None,
-        help="process pool (default), dask (a LocalCluster, or --scheduler) or serial",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help=f"worker processes (default: the CPU count, {os.cpu_count()})",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        default=None,
-        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
-    )
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="the archive: resumed if it holds this sweep; default: the latest unfinished "
-        "archive of this sweep under results/, else a new one",
-    )
-    p.add_argument(
-        "--dry-run", action="store_true", help="check the sweep file, print the design, run nothing"
-    )
-
-
 def _executor(args: argparse.Namespace) -> tuple[str, int]:
     executor = args.executor or ("dask" if args.scheduler else "process")
     if args.scheduler and executor != "dask":
@@ -1447,10 +879,12 @@ def _executor(args: argparse.Namespace) -> tuple[str, int]:
 
 def preflight(sweep: Sweep, executor: str, workers: int, scheduler: str | None) -> None:
     """What the machine must offer before the archive folder is created: a reachable Dask
-    scheduler (short timeout), and memory for the runs held at once (local executors only; a
-    running cluster's workers have their own)."""
+    scheduler (short timeout) whose every worker imports this very code (``check_cluster``), and
+    memory for the runs held at once (local executors only; a running cluster's workers have their
+    own)."""
     if scheduler:
         check_scheduler(scheduler)
+        check_cluster(scheduler)
         return
     concurrent = 1 if executor == "serial" else max(1, min(workers, len(sweep.tasks)))
     cfg, swept = sweep.base_config, {}
@@ -1461,101 +895,3 @@ def preflight(sweep: Sweep, executor: str, workers: int, scheduler: str | None) 
         cfg = validate(apply_overrides(cfg.model_dump(mode="json"), swept), str(sweep.file))
     fld = "parameters.scale.talent_agents" if swept else "scale.talent_agents"
     check_memory(cfg, str(sweep.file), concurrent, fld)
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """Run or resume a sweep; print the counts and ``archive: PATH`` last. Exit 0 when every run is
-    ok, 1 when some failed (the archive keeps their tracebacks; re-running retries them).
-
-    Raises:
-        ConfigError, ArchiveError, RegionError: bad input (the CLI: exit code 2).
-    """
-    executor, workers = _executor(args)
-    sweep = load_sweep(args.sweep)
-    if args.out is not None:
-        arc.check_out(Path(args.out), archive_ok=True)
-    preflight(sweep, executor, workers, args.scheduler)  # before anything is printed or created
-    if args.dry_run:
-        print(sweep.plan())
-        for p in sweep.parameters:
-            print(f"  {p.path}: {p.describe()}")
-        show = sweep.runs.drop(columns=["run_id"]).head(10)
-        print(show.to_string(index=False))
-        if len(sweep.runs) > 10:
-            print(f"  ... {len(sweep.runs) - 10} more runs")
-        return 0
-    where = (
-        f"Dask scheduler {args.scheduler}"
-        if args.scheduler
-        else "serial"
-        if executor == "serial"
-        else f"{executor}, {workers} worker(s)"
-    )
-    print(f"{sweep.plan()}; {where}", flush=True)
-    progress = sys.stderr.isatty()
-    try:
-        report = run_sweep(
-            sweep,
-            args.out,
-            results_dir=RESULTS_DIR,
-            executor=executor,
-            workers=workers,
-            scheduler=args.scheduler,
-            progress=progress,
-            command=getattr(args, "argv", None),
-            checked=True,
-        )
-    except SweepInterrupted as stop:
-        r = stop.report
-        print(
-            f"interrupted: {r.counts.get('ok', 0)} ok, {r.counts.get('failed', 0)} failed, "
-            f"{r.counts.get('pending', 0)} pending; run the same command again to resume"
-        )
-        print(f"archive: {_display(r.path)}")
-        return 130
-    for line in report.notes:
-        print(f"note: {line}")
-    c = report.counts
-    rate = report.ran / report.wall_time_s if report.wall_time_s > 0 else 0.0
-    print(
-        f"{'resumed' if report.resumed else 'new'} archive: {c['ok']} ok, {c['failed']} failed, "
-        f"{c['pending']} pending of {len(sweep.runs)} runs; this session ran {report.ran} "
-        f"({report.failed_now} failed), "
-        f"skipped {report.skipped} complete, {report.wall_time_s:.1f} s ({rate:.2f} runs/s)"
-    )
-    if c["failed"]:
-        print(f"failed runs: tracebacks in {_display(report.path / FAILED)}; run the same command to retry")
-    print(f"archive: {_display(report.path)}")
-    return 0 if report.complete else 1
-
-
-def add_verify_sample_argument(p: argparse.ArgumentParser) -> None:
-    """``--sample N`` for ``verify`` on a sweep archive."""
-    p.add_argument(
-        "--sample",
-        type=int,
-        default=VERIFY_SAMPLE_DEFAULT,
-        help=f"sweep archives: re-run N random completed runs (default {VERIFY_SAMPLE_DEFAULT})",
-    )
-
-
-def cmd_verify_sweep(args: argparse.Namespace) -> int:
-    """``verify`` for a sweep archive: print notes, problems and the verdict; exit 1 on any difference."""
-    sample = getattr(args, "sample", None)
-    report = verify_sweep_archive(
-        Path(args.archive),
-        VERIFY_SAMPLE_DEFAULT if sample is None else int(sample),
-        progress=sys.stderr.isatty(),
-    )
-    for line in report.notes:
-        print(f"note: {line}")
-    if report.ok:
-        print(
-            f"verified: {_display(args.archive)} (files match the manifest; runs.parquet matches the run "
-            f"files; sampled runs re-ran bit-identical in {report.wall_time_s:.1f} s)"
-        )
-        return 0
-    for line in report.lines():
-        print(line)
-    print(f"NOT verified: {_display(args.archive)}")
-    return 1

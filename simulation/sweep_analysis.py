@@ -1,37 +1,28 @@
 """Sensitivity analysis of a sweep archive: ``uv run run.py analyze SWEEP_ARCHIVE``.
 
-Reads ``runs.parquet`` (one row per run with its parameters and summary metrics; metrics it lacks
-are computed from the run files with a pyarrow dataset scan), averages each metric over the
-replicates of a point and, per metric:
+Reads ``runs.parquet`` (metrics it lacks are computed from the run files), removes the seed blocks
+of common random numbers, averages each metric over the replicates of a point and, per metric
+(the steps live in :mod:`simulation.experiments.sensitivity`):
 
-- ``sobol`` designs: Sobol first-order (S1) and total-order (ST) indices with 95% bootstrap
-  intervals (SALib ``sobol.analyze``; second-order S2 when the sweep sampled them). A Saltelli block
-  (the D + 2 or 2D + 2 points built from one base sample) with a failed point is left out whole.
-- ``morris`` designs: mu, mu* (with its 95% interval) and sigma of the elementary effects (SALib),
-  per full parameter range (effects are computed on the unit cube); trajectories with a failed
-  point are left out.
-- ``random`` and ``lhs`` designs: the moment-independent delta and first-order S1 (SALib ``delta``).
-- ``grid`` designs: each parameter's main-effect share of the variance across the grid,
-  Var(E[Y | x_i]) / Var(Y), and the rest as interactions.
-
-It also reports the share of each metric's run-to-run variance that is seed noise (variance within
-points over total variance), which says how many replicates a design needs.
+- the indices of the design's method, every one with a 95% interval, the dummy parameter's
+  (noise floor) among them: ``sobol`` S1/ST (S2), ``morris`` mu/mu*/sigma, ``delta`` (random, lhs)
+  Borgonovo's delta and a binned S1, ``grid`` main-effect shares;
+- convergence warnings and a headline that names a "most influential" parameter only when the
+  intervals separate (else "not resolved: raise N to ~X");
+- the seed-noise split (seed blocks, points, point x seed) and whether replicates would help;
+- a least-squares fit with interactions (an ANOVA of the terms) and, with ``--surface P1,P2``,
+  its response surface over two parameters.
 
 Writes ``<archive>/analysis/`` (replaced as a whole, atomically): ``indices.parquet``,
-``metrics.parquet`` (per metric: mean, sd, noise share, points used), ``second_order.parquet``
-(Sobol with second order), ``plots/`` (sensitivity bars per metric, an overview heatmap, outcome
-against each parameter per metric, a heatmap per metric for a 2-parameter grid), ``summary.md`` and
-``manifest.json``.
+``metrics.parquet``, ``regression.parquet``, ``point_means.parquet``, ``second_order.parquet``
+(Sobol with second order), ``plots/``, ``summary.md`` and ``manifest.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import hashlib
 import math
-import os
-import shutil
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -42,19 +33,30 @@ import numpy as np
 import pandas as pd
 
 from simulation import archive as arc
+from simulation.experiments.sensitivity import design as dsg
+from simulation.experiments.sensitivity import estimators as est
+from simulation.experiments.sensitivity import noise, regression, verdict
+from simulation.experiments.sensitivity.output import write_analysis
+from simulation.experiments.sensitivity.report import metric_sentence
 from simulation.limits import MAX_RESAMPLES
-from simulation.sweep import (
-    ANALYSIS,
-    INDEX,
-    SAMPLED,
-    metric_values,
-    read_index,
-    read_run_tables,
-)
+from simulation.sweep import INDEX, SAMPLED, metric_values, read_index, read_run_tables
 
+ROUND_OFF = 1e-9  # a metric whose runs differ by less than this relative amount is constant
 METHODS = ("auto", "sobol", "morris", "delta", "grid")
-CONFIDENCE = 0.95
 ANALYZE_HELP = "sensitivity of a sweep's metrics to its parameters: Sobol or Morris indices, plots, summary"
+INDEX_KEYS = (
+    "S1",
+    "S1_conf",
+    "ST",
+    "ST_conf",
+    "mu",
+    "mu_star",
+    "mu_star_conf",
+    "sigma",
+    "delta",
+    "delta_conf",
+)
+__all__ = ["Analysis", "analyze", "write_analysis", "metric_sentence", "cmd_analyze", "add_analyze_arguments"]
 
 
 @dataclass
@@ -63,15 +65,18 @@ class Analysis:
 
     Attributes:
         method: sobol | morris | delta | grid.
-        params: the swept parameters, in the sweep's order.
+        params: the swept parameters, in the sweep's order; dummy: the dummy's name (None when
+            the design has none); variables: params and the dummy, as the indices list them.
         metrics: the metrics analysed.
-        indices: one row per (metric, parameter) with the method's indices and interval
-            half-widths (``*_conf``); column ``rank`` (1 = most influential by ST, mu*, delta or S1).
-        metric_stats: one row per metric: mean, sd, noise_share, points, points_used, runs_ok.
-        second_order: Sobol S2 per (metric, parameter pair), when sampled; else None.
-        point_means: one row per point: parameters and each metric averaged over ok replicates.
-        runs: the ok runs (parameters and metrics).
-        notes: things the reader must know (dropped blocks, constant metrics, ...).
+        indices: one row per (metric, variable): the method's indices, their interval
+            half-widths (``*_conf``), ``dummy`` (bool) and ``rank`` (1 = largest key index).
+        metric_stats: one row per metric: mean, sd, the seed-noise split, advice, R^2, headline.
+        second_order: Sobol S2 per (metric, pair), when sampled; else None.
+        regression: one row per (metric, term) of the least-squares fit; fits: the fits.
+        verdicts, warnings: per metric, the headline and the convergence warnings.
+        point_means: one row per point: parameters and each metric's mean over ok replicates.
+        runs: the ok runs; crn: they share seeds across points; design_lines: repeats, correlation.
+        surfaces: the parameter pairs to draw response surfaces for.
     """
 
     method: str
@@ -84,137 +89,58 @@ class Analysis:
     runs: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    dummy: str | None = None
+    variables: list[str] = field(default_factory=list)
+    regression: pd.DataFrame = field(default_factory=pd.DataFrame)
+    fits: dict[str, regression.Fit] = field(default_factory=dict)
+    regression_notes: dict[str, str] = field(default_factory=dict)
+    verdicts: dict[str, verdict.Verdict] = field(default_factory=dict)
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    crn: bool = False
+    design_lines: list[str] = field(default_factory=list)
+    surfaces: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _key_column(method: str) -> str:
-    return {"sobol": "ST", "morris": "mu_star", "delta": "delta", "grid": "S1"}[method]
+    return verdict.KEY[method]
 
 
-def _problem(params: list[str]) -> dict[str, Any]:
-    return {"num_vars": len(params), "names": params, "bounds": [[0.0, 1.0]] * len(params)}
+def _metric_seed(root: int, metric: str, step: int) -> int:
+    """A seed for one metric's bootstrap: from the root seed and the metric's name, so that it
+    does not depend on which other metrics are analysed."""
+    key = int(hashlib.sha256(metric.encode()).hexdigest()[:8], 16)
+    return est.child_seed(root, 0xA11A, key, step)
 
 
-def _blocks_ok(y: np.ndarray, size: int) -> np.ndarray:
-    """Mask of rows in complete blocks of ``size`` consecutive rows (no NaN in the block)."""
-    n = len(y) // size
-    good = np.isfinite(y[: n * size].reshape(n, size)).all(axis=1)
-    return np.repeat(good, size)
-
-
-def _sobol(y: np.ndarray, params: list[str], second: bool, resamples: int, seed: int) -> tuple[dict, int]:
-    from SALib.analyze import sobol
-
-    d = len(params)
-    size = 2 * d + 2 if second else d + 2
-    mask = _blocks_ok(y, size)
-    res = sobol.analyze(
-        _problem(params),
-        y[: len(mask)][mask],
-        calc_second_order=second,
-        num_resamples=resamples,
-        conf_level=CONFIDENCE,
-        seed=seed,
-    )
-    return res, int(mask.sum() // size)
-
-
-def _morris(
-    x: np.ndarray, y: np.ndarray, params: list[str], levels: int, resamples: int, seed: int
-) -> tuple[dict, int]:
-    from SALib.analyze import morris
-
-    size = len(params) + 1
-    mask = _blocks_ok(y, size)
-    res = morris.analyze(
-        _problem(params),
-        x[: len(mask)][mask],
-        y[: len(mask)][mask],
-        num_resamples=resamples,
-        conf_level=CONFIDENCE,
-        num_levels=levels,
-        seed=seed,
-    )
-    return res, int(mask.sum() // size)
-
-
-def _delta(x: np.ndarray, y: np.ndarray, params: list[str], resamples: int, seed: int) -> tuple[dict, int]:
-    from SALib.analyze import delta
-
-    mask = np.isfinite(y)
-    res = delta.analyze(
-        _problem(params), x[mask], y[mask], num_resamples=resamples, conf_level=CONFIDENCE, seed=seed
-    )
-    out = dict(res)
-    for src in ("delta", "delta_balanced", "delta_raw"):  # SALib >= 1.5 names several estimators
-        if src in out:
-            out["delta"], out["delta_conf"] = out[src], out[f"{src}_conf"]
-            break
-    return out, int(mask.sum())
-
-
-def _grid(means: pd.DataFrame, params: list[str], metric: str) -> tuple[dict, int]:
-    ok = means[np.isfinite(means[metric].to_numpy(float))]
-    y = ok[metric].to_numpy(float)
-    var = float(y.var())
-    s1 = []
-    for p in params:
-        cond = ok.groupby(p, sort=True)[metric].mean()
-        counts = ok.groupby(p, sort=True)[metric].size()
-        s1.append(float(((cond - y.mean()) ** 2 * counts).sum() / len(y) / var) if var > 0 else math.nan)
-    return {"S1": np.array(s1)}, len(ok)
-
-
-def _metric_stats(runs: pd.DataFrame, means: pd.DataFrame, metric: str) -> dict[str, Any]:
-    """Mean, sd and seed-noise share of one metric: the mean within-point variance over the total
-    variance of the runs (both ddof 0, so that with equal replicates it lies in [0, 1])."""
-    ok = runs[np.isfinite(runs[metric].to_numpy(float))]
-    y = ok[metric].to_numpy(float)
-    total = float(np.var(y)) if len(y) > 1 else math.nan
-    within = ok.groupby("point")[metric].var(ddof=0)
-    noise = math.nan
-    if ok["point"].duplicated().any() and total > 0:
-        noise = min(1.0, float(within.mean() / total))
-    elif total == 0:
-        noise = 0.0
-    return {
-        "metric": metric, "mean": float(y.mean()) if len(y) else math.nan,
-        "sd": float(np.std(y, ddof=1)) if len(y) > 1 else math.nan, "noise_share": noise,
-        "points": len(means), "runs_ok": len(y),
-    }  # fmt: skip
-
-
-def _run_columns(path: Path, run_ids: list[str]) -> list[str]:
-    """The numeric columns of the model table in the run files (the first readable one)."""
-    for rid in run_ids[:1]:
-        f = Path(path) / "runs" / f"{rid}.parquet"
-        if f.is_file():
-            model = pd.read_parquet(f, filters=[("table", "==", "model")])
-            skip = {"table", "year", "city"}
-            return sorted(c for c in model.columns if c not in skip and model[c].notna().any())
-    return []
-
-
-def analyze(
-    path: Path, method: str = "auto", metrics: list[str] | None = None, resamples: int = 500
-) -> Analysis:
-    """Sensitivity indices of every metric of the sweep archive at ``path``.
-
-    Args:
-        path: a sweep archive (with ``runs.parquet``).
-        method: "auto" (the design's own: sobol -> sobol, morris -> morris, random/lhs -> delta,
-            grid -> grid) or one of those.
-        metrics: metric names (``<model column>_<agg>``); default: those of ``runs.parquet``.
-        resamples: bootstrap resamples for the intervals.
+def resolve_surfaces(specs: list[str] | None, params: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """``P1,P2`` pairs of swept parameters (a path or a unique last part of one, e.g. border_cost).
 
     Raises:
-        ArchiveError: not a sweep archive, no runs.parquet, no completed run, or a method that
-            the design does not support.
+        ArchiveError: not two distinct swept numeric parameters (naming the allowed ones).
     """
-    path = Path(path)
-    m = arc.checked_manifest(path, "sweep")  # every file as the manifest lists it, before reading any
-    design = m["design"]
-    kind = design["kind"]
-    params = [p["path"] for p in design["parameters"]]
+    paths = [p["path"] for p in params]
+    numeric = [p["path"] for p in params if dsg.is_numeric(p)]
+    allowed = f"allowed: two of {', '.join(numeric)}, e.g. --surface {','.join(numeric[:2]) or 'P1,P2'}"
+    out = []
+    for text in specs or []:
+        parts = [x.strip() for x in str(text).split(",")]
+        if len(parts) != 2:
+            raise arc.ArchiveError("command line", "--surface", f"{text!r} ({allowed})")
+        pair = []
+        for x in parts:
+            hits = [p for p in paths if p == x] or [p for p in paths if p.endswith("." + x)]
+            if len(hits) != 1 or hits[0] not in numeric:
+                raise arc.ArchiveError("command line", "--surface", f"{x!r} in {text!r} ({allowed})")
+            pair.append(hits[0])
+        if pair[0] == pair[1]:
+            raise arc.ArchiveError(
+                "command line", "--surface", f"{text!r}: the same parameter twice ({allowed})"
+            )
+        out.append((pair[0], pair[1]))
+    return out
+
+
+def _method(path: Path, kind: str, method: str) -> str:
     if method not in METHODS:
         raise arc.ArchiveError("command line", "--method", f"{method!r} (allowed: {', '.join(METHODS)})")
     if method == "auto":
@@ -226,41 +152,117 @@ def analyze(
             "--method",
             f"{method} needs a {' or '.join(allowed)} design; this sweep is a {kind} design (allowed: auto)",
         )
+    return method
+
+
+def _run_columns(path: Path, run_ids: list[str]) -> list[str]:
+    """The numeric columns of the model table in the run files (the first run's)."""
+    model = read_run_tables(path, "model", None, run_ids[:1])
+    skip = {"run_id", "table", "year", "city"}
+    return sorted(
+        c for c in model.columns
+        if c not in skip and pd.api.types.is_numeric_dtype(model[c]) and model[c].notna().any()
+    )  # fmt: skip
+
+
+def _add_metrics(path: Path, ok_runs: pd.DataFrame, extra: list[str]) -> None:
+    """Compute metrics that ``runs.parquet`` lacks from the run files (in place)."""
+    for x in extra:
+        col, _, agg = x.rpartition("_")
+        if not col or agg not in ("final", "cum", "mean", "total", "max", "min"):
+            raise arc.ArchiveError(
+                "command line", "--metrics", f"{x!r} (allowed: <model column>_<final|cum|mean|total|max|min>)"
+            )
+    ids = list(dict.fromkeys(ok_runs["run_id"]))
+    columns = _run_columns(path, ids)
+    for x in extra:
+        if x.rpartition("_")[0] not in columns:
+            raise arc.ArchiveError(
+                "command line",
+                "--metrics",
+                f"{x!r}: the runs' model table has no column {x.rpartition('_')[0]!r} (allowed: "
+                f"<column>_<final|cum|mean|total|max|min> with a column of: {', '.join(columns)})",
+            )
+    model = read_run_tables(path, "model", sorted({x.rpartition("_")[0] for x in extra}), ids)
+    vals = {str(r): metric_values(g, extra) for r, g in model.groupby("run_id", sort=True)}
+    for x in extra:
+        ok_runs[x] = [vals.get(r, {}).get(x, math.nan) for r in ok_runs["run_id"]]
+
+
+def _indices(
+    method: str, ctx: dict[str, Any], metric: str, y: np.ndarray, resamples: int
+) -> tuple[dict, int]:
+    """The method's indices of one metric from its point means ``y``."""
+    names, design = ctx["variables"], ctx["design"]
+    seed = _metric_seed(ctx["seed"], metric, 1)
+    if method == "sobol":
+        return est.sobol(y, names, bool(design.get("second_order")), resamples, seed)
+    if method == "morris":
+        return est.morris(ctx["x_unit"], y, names, int(design.get("levels") or 4), resamples, seed)
+    if method == "delta":
+        return est.delta(ctx["x_unit"], y, resamples, np.random.default_rng(seed))
+    wide = ctx["wide"][metric]
+    return est.grid_shares(wide, ctx["codes"], ctx["crn"], resamples, np.random.default_rng(seed))
+
+
+def _means(
+    points: pd.DataFrame, ok_runs: pd.DataFrame, metrics: list[str], crn: bool
+) -> tuple[pd.DataFrame, dict]:
+    """Point means of every metric (seed blocks removed with crn) and the points x replicates
+    matrix of each metric's adjusted values."""
+    adj = ok_runs[["point", "replicate"]].copy()
+    for x in metrics:
+        adj[x] = noise.remove_seed_blocks(ok_runs, x, crn)
+    means = adj.groupby("point")[metrics].mean()
+    point_means = points.set_index("point").join(means, how="left").reset_index()
+    reps = sorted(ok_runs["replicate"].unique())
+    wide = {
+        x: adj.pivot_table(index="point", columns="replicate", values=x, aggfunc="mean")
+        .reindex(index=point_means["point"], columns=reps)
+        .to_numpy(float)
+        for x in metrics
+    }
+    return point_means, wide
+
+
+def analyze(
+    path: Path,
+    method: str = "auto",
+    metrics: list[str] | None = None,
+    resamples: int = 500,
+    surfaces: list[str] | None = None,
+) -> Analysis:
+    """Sensitivity indices, headlines, seed-noise split and regression of every metric of the
+    sweep archive at ``path``.
+
+    Args:
+        path: a sweep archive (with ``runs.parquet``).
+        method: "auto" (the design's own: sobol -> sobol, morris -> morris, random/lhs -> delta,
+            grid -> grid) or one of those.
+        metrics: metric names (``<model column>_<agg>``); default: those of ``runs.parquet``.
+        resamples: bootstrap resamples for the intervals.
+        surfaces: ``"P1,P2"`` pairs for response-surface plots.
+
+    Raises:
+        ArchiveError: not a sweep archive, no runs.parquet, no completed run, a method that the
+            design does not support, a bad metric or surface.
+    """
+    path = Path(path)
+    m = arc.checked_manifest(path, "sweep")  # every file as the manifest lists it, before reading any
+    design = m["design"]
+    specs = list(design["parameters"])
+    params = [p["path"] for p in specs]
+    method = _method(path, design["kind"], method)
+    pairs = resolve_surfaces(surfaces, specs)
     index = read_index(path)
-    stored = list(design.get("metrics") or [])
-    metrics = list(metrics or stored)
+    metrics = list(metrics or design.get("metrics") or [])
     notes: list[str] = []
     ok_runs = index[index["status"] == "ok"].copy()
     if ok_runs.empty:
         raise arc.ArchiveError(path, INDEX, "no completed run to analyse (run the sweep first)")
     extra = [x for x in metrics if x not in index.columns]
-    if extra:  # metrics not in the index: computed from the run files
-        for x in extra:
-            col, _, agg = x.rpartition("_")
-            if not col or agg not in ("final", "cum", "mean", "total", "max", "min"):
-                raise arc.ArchiveError(
-                    "command line",
-                    "--metrics",
-                    f"{x!r} (allowed: <model column>_<final|cum|mean|total|max|min>)",
-                )
-        columns = _run_columns(path, list(dict.fromkeys(ok_runs["run_id"])))
-        for x in extra:
-            if x.rpartition("_")[0] not in columns:
-                raise arc.ArchiveError(
-                    "command line",
-                    "--metrics",
-                    f"{x!r}: the runs' model table has no column {x.rpartition('_')[0]!r} (allowed: "
-                    f"<column>_<final|cum|mean|total|max|min> with a column of: {', '.join(columns)})",
-                )
-        model = read_run_tables(
-            path,
-            "model",
-            sorted({x.rpartition("_")[0] for x in extra}),
-            list(dict.fromkeys(ok_runs["run_id"])),
-        )
-        vals = {str(r): metric_values(g, extra) for r, g in model.groupby("run_id", sort=True)}
-        for x in extra:
-            ok_runs[x] = [vals.get(r, {}).get(x, math.nan) for r in ok_runs["run_id"]]
+    if extra:
+        _add_metrics(path, ok_runs, extra)
     for x in list(metrics):
         if not np.isfinite(ok_runs[x].to_numpy(float)).any():
             notes.append(f"{x}: no values (the model table has no such column); left out")
@@ -272,342 +274,163 @@ def analyze(
         )
 
     pts = pd.read_parquet(path / "design.parquet")
-    ucols = [f"u:{p}" for p in params]
+    dummy = design.get("dummy") if f"u:{design.get('dummy')}" in pts else None
+    variables = params + ([dummy] if dummy else [])
+    ucols = [f"u:{p}" for p in variables]
     points = pts.drop_duplicates("point").sort_values("point")[
         ["point", *params, *[c for c in ucols if c in pts]]
     ]
-    means = ok_runs.groupby("point")[metrics].mean()
-    point_means = points.set_index("point").join(means, how="left").reset_index()
-    x_unit = point_means[ucols].to_numpy(float) if all(c in point_means for c in ucols) else None
-    seed = int(m.get("seed", 0))
-
-    rows, stats, second_rows = [], [], []
+    crn = noise.is_crn(index)
+    point_means, wide = _means(points, ok_runs, metrics, crn)
+    u_all = dsg.unit_coordinates(point_means, specs)
+    if dummy:
+        u_all = np.column_stack([u_all, point_means[f"u:{dummy}"].to_numpy(float)])
+    ctx = {
+        "variables": variables, "design": design, "seed": int(m.get("seed", 0)), "crn": crn, "wide": wide,
+        "x_unit": point_means[ucols].to_numpy(float) if all(c in point_means for c in ucols) else None,
+        "codes": est.level_codes(point_means, params) if method == "grid" else None,
+    }  # fmt: skip
+    a = Analysis(method, params, metrics, pd.DataFrame(), pd.DataFrame(), None, point_means, ok_runs,
+                 notes, m, dummy=dummy, variables=variables, crn=crn, surfaces=pairs)  # fmt: skip
+    rep = dsg.repeats(points, params, dummy)
+    a.design_lines = dsg.describe(rep, dsg.max_correlation(u_all, variables), design["kind"], crn)
+    rows, stats, second_rows, reg_rows = [], [], [], []
     for metric in metrics:
-        y = point_means[metric].to_numpy(float)
-        st = _metric_stats(ok_runs, point_means, metric)
-        finite = y[np.isfinite(y)]
-        if finite.size < 2 or float(np.var(finite)) == 0.0:
-            notes.append(f"{metric}: constant across the sweep; no indices")
-            st["points_used"] = int(finite.size)
-            stats.append(st)
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                if method == "sobol":
-                    res, used = _sobol(y, params, bool(design.get("second_order")), resamples, seed)
-                elif method == "morris":
-                    assert x_unit is not None
-                    res, used = _morris(x_unit, y, params, int(design.get("levels") or 4), resamples, seed)
-                elif method == "delta":
-                    assert x_unit is not None
-                    res, used = _delta(x_unit, y, params, resamples, seed)
-                else:
-                    res, used = _grid(point_means, params, metric)
-            except (ValueError, ZeroDivisionError, IndexError, FloatingPointError) as err:
-                notes.append(f"{metric}: {method} analysis failed: {' '.join(str(err).split())}")
-                st["points_used"] = 0
-                stats.append(st)
-                continue
-        st["points_used"] = used
+        st, new_rows, s2 = _one_metric(a, ctx, metric, point_means[metric].to_numpy(float), resamples)
+        rows += new_rows
+        second_rows += s2
+        fit, table, note = regression.analyse(
+            u_all, point_means[metric].to_numpy(float), variables, dummy, min(resamples, 500),
+            np.random.default_rng(_metric_seed(ctx["seed"], metric, 2)),
+        )  # fmt: skip
+        a.regression_notes[metric] = note
+        if fit is not None:
+            a.fits[metric] = fit
+            table.insert(0, "metric", metric)
+            reg_rows.append(table)
+        st.update(r2=fit.r2 if fit else math.nan, adj_r2=fit.adj_r2 if fit else math.nan)
         stats.append(st)
-        keys = [
-            k
-            for k in (
-                "S1",
-                "S1_conf",
-                "ST",
-                "ST_conf",
-                "mu",
-                "mu_star",
-                "mu_star_conf",
-                "sigma",
-                "delta",
-                "delta_conf",
-            )
-            if k in res
-        ]
-        for i, p in enumerate(params):
-            rows.append({"metric": metric, "parameter": p, **{k: float(np.asarray(res[k])[i]) for k in keys}})
-        if method == "sobol" and design.get("second_order") and "S2" in res:
-            for i in range(len(params)):
-                for j in range(i + 1, len(params)):
-                    second_rows.append(
-                        {
-                            "metric": metric,
-                            "parameter_a": params[i],
-                            "parameter_b": params[j],
-                            "S2": float(res["S2"][i, j]),
-                            "S2_conf": float(res["S2_conf"][i, j]),
-                        }
-                    )
-    indices = pd.DataFrame(rows)
+    a.indices = _ranked(pd.DataFrame(rows), method, len(variables))
+    a.second_order = pd.DataFrame(second_rows) if second_rows else None
+    a.regression = pd.concat(reg_rows, ignore_index=True) if reg_rows else pd.DataFrame()
+    _headlines(a, stats)
+    a.metric_stats = pd.DataFrame(stats)
+    return a
+
+
+def _one_metric(
+    a: Analysis, ctx: dict[str, Any], metric: str, y: np.ndarray, resamples: int
+) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    """Stats, index rows and S2 rows of one metric."""
+    ok = a.runs[np.isfinite(a.runs[metric].to_numpy(float))]
+    vals = ok[metric].to_numpy(float)
+    reps = int(a.manifest["design"].get("replicates") or 1)
+    constant = len(vals) < 2 or float(np.ptp(vals)) <= ROUND_OFF * float(np.abs(vals).max())
+    ns = (
+        noise.split(a.runs, metric, a.crn)
+        if not constant
+        else noise.NoiseSplit(a.crn, 0, reps, *[math.nan] * 4)
+    )
+    st: dict[str, Any] = {
+        "metric": metric, "mean": float(vals.mean()) if len(vals) else math.nan,
+        "sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan,
+        "seed_share": ns.seed_share, "point_share": ns.point_share, "noise_share": ns.noise_share,
+        "means_noise": ns.means_noise, "points": len(a.point_means), "runs_ok": len(vals),
+        "advice": noise.advice(ns, reps, sampled=a.method != "grid") if not constant else "",
+    }  # fmt: skip
+    finite = y[np.isfinite(y)]
+    if constant or finite.size < 2 or float(np.var(finite)) == 0.0:
+        a.notes.append(f"{metric}: constant across the sweep (up to round-off); no indices")
+        st["points_used"] = int(finite.size)
+        return st, [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res, used = _indices(a.method, ctx, metric, y, resamples)
+        except (ValueError, ZeroDivisionError, IndexError, FloatingPointError, np.linalg.LinAlgError) as err:
+            a.notes.append(f"{metric}: {a.method} analysis failed: {' '.join(str(err).split())}")
+            st["points_used"] = 0
+            return st, [], []
+    st["points_used"] = used
+    keys = [k for k in INDEX_KEYS if k in res]
+    rows = [
+        {
+            "metric": metric,
+            "parameter": p,
+            "dummy": p == a.dummy,
+            **{k: float(np.asarray(res[k])[i]) for k in keys},
+        }
+        for i, p in enumerate(a.variables)
+    ]
+    s2 = []
+    if a.method == "sobol" and a.manifest["design"].get("second_order") and "S2" in res:
+        for i in range(len(a.variables)):
+            for j in range(i + 1, len(a.variables)):
+                s2.append({"metric": metric, "parameter_a": a.variables[i], "parameter_b": a.variables[j],
+                           "S2": float(res["S2"][i, j]), "S2_conf": float(res["S2_conf"][i, j])})  # fmt: skip
+    return st, rows, s2
+
+
+def _ranked(indices: pd.DataFrame, method: str, n: int) -> pd.DataFrame:
     if not indices.empty:
         key = _key_column(method)
         indices["rank"] = (
-            indices.groupby("metric")[key]
-            .rank(ascending=False, method="first")
-            .fillna(len(params))
-            .astype("int64")
+            indices.groupby("metric")[key].rank(ascending=False, method="first").fillna(n).astype("int64")
         )
-    return Analysis(
-        method=method,
-        params=params,
-        metrics=metrics,
-        indices=indices,
-        metric_stats=pd.DataFrame(stats),
-        second_order=pd.DataFrame(second_rows) if second_rows else None,
-        point_means=point_means,
-        runs=ok_runs,
-        notes=notes,
-        manifest=m,
-    )
+    return indices
 
 
-# ---------------------------------------------------------------------------- words and files
-def _label(metric: str) -> str:
-    from simulation.compare import METRIC_BY_NAME
-
-    m = METRIC_BY_NAME.get(metric)
-    if m is None:
-        col, _, agg = metric.rpartition("_")
-        return f"{col} ({agg})"
-    return {
-        "final": f"{m.what}, final year",
-        "cum": f"{m.what}, cumulative",
-        "mean": f"{m.what}, mean",
-        "total": f"{m.what}, total",
-    }[m.agg]
-
-
-def _fmt(x: float, conf: float | None = None) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if conf is None or not math.isfinite(conf):
-        return f"{x:.3g}"
-    return f"{x:.3f} ± {conf:.3f}"
-
-
-def metric_sentence(a: Analysis, metric: str) -> str:
-    """The most influential parameter of one metric in words."""
-    sel = a.indices[a.indices["metric"] == metric].sort_values("rank") if not a.indices.empty else a.indices
-    if sel.empty:
-        return f"{_label(metric)}: no indices."
-    top = sel.iloc[0]
-    if a.method == "sobol":
-        lo, hi = top["ST"] - top["ST_conf"], top["ST"] + top["ST_conf"]
-        body = (
-            f"most influential `{top['parameter']}` (total order ST {top['ST']:.2f}, 95% interval "
-            f"{lo:.2f} to {hi:.2f}; first order S1 {top['S1']:.2f})"
-        )
-    elif a.method == "morris":
-        body = f"most influential `{top['parameter']}` (mu* {top['mu_star']:.4g} ± {top['mu_star_conf']:.2g})"
-    elif a.method == "delta":
-        body = f"most influential `{top['parameter']}` (delta {top['delta']:.2f} ± {top['delta_conf']:.2f})"
-    else:
-        rest = 1 - float(sel["S1"].sum())
-        body = (
-            f"`{top['parameter']}` explains {top['S1']:.0%} of the variance across the grid "
-            f"(interactions and noise {rest:.0%})"
-        )
-    return f"**{_label(metric)}** (`{metric}`): {body}."
-
-
-def _table(a: Analysis, metric: str) -> list[str]:
-    sel = a.indices[a.indices["metric"] == metric].sort_values("rank")
-    head = {
-        "sobol": ("S1 (± 95%)", "ST (± 95%)"),
-        "morris": ("mu*", "sigma"),
-        "delta": ("delta (± 95%)", "S1 (± 95%)"),
-        "grid": ("main-effect share", ""),
-    }[a.method]
-    lines = [f"| parameter | {head[0]} | {head[1]} |", "|---|---|---|"]
-    for _, r in sel.iterrows():
-        if a.method == "sobol":
-            c = (_fmt(r["S1"], r["S1_conf"]), _fmt(r["ST"], r["ST_conf"]))
-        elif a.method == "morris":
-            c = (_fmt(r["mu_star"], r["mu_star_conf"]), _fmt(r["sigma"]))
-        elif a.method == "delta":
-            c = (_fmt(r["delta"], r["delta_conf"]), _fmt(r["S1"], r["S1_conf"]))
+def _headlines(a: Analysis, stats: list[dict[str, Any]]) -> None:
+    """Verdict and warnings per metric, into ``a`` and the stats rows."""
+    d = a.manifest["design"]
+    key = _key_column(a.method)
+    grid = a.method == "grid"
+    n_now = int(d.get("replicates") or 1) if grid else int(d.get("samples") or len(a.point_means))
+    unit = "sweep.replicates" if grid else "sweep.samples"
+    for st in stats:
+        x = st["metric"]
+        sel = a.indices[a.indices["metric"] == x] if not a.indices.empty else a.indices
+        if sel.empty:
+            v = verdict.Verdict(False, None, "no indices", None)
         else:
-            c = (_fmt(r["S1"]), "")
-        lines.append(f"| `{r['parameter']}` | {c[0]} | {c[1]} |")
-    return lines
-
-
-def summary_markdown(a: Analysis, path: Path, plots: dict[str, list[str]]) -> str:
-    """The analysis in words: the sweep, the method, per metric the ranking with intervals, plots."""
-    m, d = a.manifest, a.manifest["design"]
-    what = {
-        "sobol": "Sobol indices (SALib, Saltelli sampling): S1 = share of the output variance due to the "
-        "parameter alone; ST = including all its interactions. ± = half-width of the 95% bootstrap interval.",
-        "morris": "Morris elementary effects (SALib) on the unit cube, i.e. per full parameter range: mu* = "
-        "mean absolute effect (importance), sigma = their spread (interactions, non-linearity).",
-        "delta": "Borgonovo's moment-independent delta and first-order S1 (SALib delta) from the sampled "
-        "points; ± = half-width of the 95% bootstrap interval.",
-        "grid": "Main-effect share: Var(E[Y | parameter]) / Var(Y) over the grid points (means over "
-        "replicates); the rest is interactions (and leftover seed noise).",
-    }[a.method]
-    lines = [
-        f"# Sensitivity analysis: sweep {m.get('name')}",
-        "",
-        f"- archive: `{path}`; design **{d['kind']}**, {d['points']} points x {d['replicates']} replicates, "
-        f"root seed {m.get('seed')}; {len(a.runs)} completed runs used",
-        f"- method: **{a.method}**. {what}",
-        "- each point's value is the mean over its completed replicates; 'noise' = share of the run-to-run "
-        "variance that is within points (seed noise): high noise asks for more replicates",
-        *[f"- note: {n}" for n in a.notes],
-        "",
-        "## Most influential parameter per metric",
-        "",
-        *[f"- {metric_sentence(a, x)}" for x in a.metrics],
-        "",
-        "## Metrics",
-        "",
-        "| metric | mean | sd | noise share | points used |",
-        "|---|---|---|---|---|",
-    ]
-    for _, r in a.metric_stats.iterrows():
-        lines.append(
-            f"| `{r['metric']}` | {_fmt(r['mean'])} | {_fmt(r['sd'])} | {_fmt(r['noise_share'])} | "
-            f"{r['points_used']} of {r['points']} |"
-        )
-    if "overview" in plots:
-        lines += ["", "## Overview", "", f"![overview]({plots['overview'][0]})"]
-    lines += ["", "## Per metric", ""]
-    for x in a.metrics:
-        if a.indices.empty or (a.indices["metric"] == x).sum() == 0:
-            continue
-        lines += [f"### {_label(x)} (`{x}`)", "", *_table(a, x), ""]
-        for rel in plots.get(x, []):
-            lines += [f"![{x}]({rel})", ""]
-    if a.second_order is not None:
-        lines += [
-            "## Second-order Sobol indices",
-            "",
-            "In `second_order.parquet` (S2 and its interval per pair of parameters).",
-            "",
-        ]
-    lines += [
-        "## Files",
-        "",
-        "`indices.parquet` (per metric and parameter), `metrics.parquet` (per metric), `point_means.parquet` "
-        "(per point: parameters and metric means)"
-        + (", `second_order.parquet`" if a.second_order is not None else "")
-        + ", `plots/`.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def write_analysis(
-    a: Analysis, path: Path, out: Path | None = None, plots: bool = True, command: list[str] | None = None
-) -> Path:
-    """Write the analysis folder (default ``<archive>/analysis``), replacing an earlier one whole:
-    it is built in a hidden sibling folder and renamed into place."""
-    from simulation import sweep_plots as sp
-
-    path = Path(path)
-    final = Path(out) if out is not None else path / ANALYSIS
-    if out is not None:
-        arc.check_final(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    arc.clean_stale(final.parent)  # hidden folders of killed analyses
-    tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        files = {"indices": a.indices, "metrics": a.metric_stats, "point_means": a.point_means}
-        if a.second_order is not None:
-            files["second_order"] = a.second_order
-        for name, df in files.items():
-            (tmp / f"{name}.parquet").write_bytes(arc.parquet_bytes(df.reset_index(drop=True)))
-        made: dict[str, list[str]] = {}
-        if plots:
-            if not a.indices.empty and len(a.indices["metric"].unique()) > 1:
-                key = _key_column(a.method)
-                made["overview"] = [f"plots/overview_{key}.png"]
-                sp.plot_overview(
-                    a.indices, key, f"{key} by parameter and metric ({a.method})", tmp / made["overview"][0]
-                )
-            grid2 = a.manifest["design"]["kind"] == "grid" and len(a.params) == 2
-            for x in a.metrics:
-                rels = []
-                sel = a.indices[a.indices["metric"] == x].sort_values("rank") if not a.indices.empty else None
-                if sel is not None and len(sel):
-                    rels.append(f"plots/sensitivity_{x}.png")
-                    sp.plot_bars(sel, a.method, x, _label(x), tmp / rels[-1])
-                if grid2:
-                    rels.append(f"plots/grid_{x}.png")
-                    sp.plot_grid(a.point_means, a.params[0], a.params[1], x, _label(x), tmp / rels[-1])
-                rels.append(f"plots/outcome_{x}.png")
-                sp.plot_outcome(a.runs, a.params, x, _label(x), tmp / rels[-1])
-                made[x] = rels
-        (tmp / "summary.md").write_text(summary_markdown(a, path, made), encoding="utf-8")
-        manifest = {
-            "schema_version": arc.SCHEMA_VERSION,
-            "kind": "sweep-analysis",
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "command": list(sys.argv if command is None else command),
-            "sweep": str(path),
-            "sweep_hash": a.manifest.get("sweep_hash"),
-            "runs_sha256": arc.sha256_file(path / INDEX),
-            "method": a.method,
-            "metrics": a.metrics,
-            "seed": a.manifest.get("seed"),
-            "code": arc.code_version(),
-            "files": {
-                p.relative_to(tmp).as_posix(): arc.sha256_file(p)
-                for p in sorted(tmp.rglob("*"))
-                if p.is_file()
-            },
-        }
-        arc.write_manifest(tmp, manifest)
-        old = final.parent / f".{final.name}.old-{os.getpid()}"
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+            v = verdict.verdict(sel, key, n_now, unit, pow2=a.method == "sobol", dummy=a.dummy)
+            a.warnings[x] = verdict.convergence_warnings(sel, a.method, a.dummy)
+        a.verdicts[x] = v
+        st.update(headline=v.text, resolved=v.resolved, top=v.top, suggested_n=v.suggest)
 
 
 # ---------------------------------------------------------------------------- command line
 def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``analyze``: SWEEP_ARCHIVE [--method ...] [--metrics M ...] [--resamples N]
-    [--no-plots] [--out DIR]."""
+    [--surface P1,P2 ...] [--no-plots] [--out DIR]."""
     p.add_argument("archive", metavar="SWEEP_ARCHIVE", type=Path, help="a sweep archive folder")
     p.add_argument(
-        "--method",
-        choices=METHODS,
-        default="auto",
+        "--method", choices=METHODS, default="auto",
         help="auto (default: the design's own), sobol, morris, delta (random/lhs) or grid",
-    )
+    )  # fmt: skip
     p.add_argument(
-        "--metrics",
-        nargs="+",
-        metavar="METRIC",
-        default=None,
+        "--metrics", nargs="+", metavar="METRIC", default=None,
         help="metrics to analyse, e.g. gdp_final emissions_air_cum or any <model column>_<final|cum|"
         "mean|total|max|min> (default: those of runs.parquet)",
-    )
+    )  # fmt: skip
     p.add_argument(
         "--resamples", type=int, default=500, help="bootstrap resamples for intervals (default 500)"
     )
+    p.add_argument(
+        "--surface", action="append", metavar="P1,P2", default=None,
+        help="a response-surface plot of the fitted regression over two swept parameters (a path or its "
+        "last part, e.g. border_cost,move_cost); repeatable",
+    )  # fmt: skip
     p.add_argument("--no-plots", action="store_true", help="tables and summary only")
     p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
+        "--out", type=Path, default=None,
         help="analysis folder (new or empty; default: SWEEP_ARCHIVE/analysis, replaced)",
-    )
+    )  # fmt: skip
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    """Analyse a sweep archive, print the most influential parameter per metric and ``archive: PATH``
-    (the analysis folder) last.
+    """Analyse a sweep archive, print each metric's headline and ``archive: PATH`` (the analysis
+    folder) last.
 
     Raises:
         ArchiveError: not a sweep archive, nothing to analyse, a bad option (exit code 2).
@@ -616,19 +439,23 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise arc.ArchiveError(
             "command line", "--resamples", f"{args.resamples} (allowed: integer 10 to {MAX_RESAMPLES:,})"
         )
+    if args.surface and args.no_plots:
+        raise arc.ArchiveError("command line", "--surface", "draws a plot (allowed: without --no-plots)")
     t0 = time.perf_counter()
-    a = analyze(args.archive, args.method, args.metrics, args.resamples)
+    a = analyze(args.archive, args.method, args.metrics, args.resamples, getattr(args, "surface", None))
     out = write_analysis(
         a, args.archive, args.out, plots=not args.no_plots, command=getattr(args, "argv", None)
     )
     print(
-        f"analysed {args.archive}: {a.method}, {len(a.metrics)} metrics x {len(a.params)} parameters, "
-        f"{len(a.runs)} runs, {time.perf_counter() - t0:.1f} s"
+        f"analysed {args.archive}: {a.method}, {len(a.metrics)} metrics x {len(a.params)} parameters"
+        f"{' + the dummy' if a.dummy else ''}, {len(a.runs)} runs, {time.perf_counter() - t0:.1f} s"
     )
     for note in a.notes:
         print(f"note: {note}")
     for x in a.metrics:
-        print(f"- {metric_sentence(a, x).replace('**', '').replace('`', '')}")
+        n = len(a.warnings.get(x, []))
+        more = f" [{n} convergence warning{'s' if n > 1 else ''} in summary.md]" if n else ""
+        print(f"- {metric_sentence(a, x).replace('**', '').replace('`', '')}{more}")
     path = out.resolve()
     try:
         shown = str(path.relative_to(Path.cwd()))

@@ -16,16 +16,22 @@ order they finish; nothing about a run depends on that order or on which worker 
   pool: the pool is replaced and the runs it held are submitted again; a run in flight during
   :data:`MAX_ATTEMPTS` breakdowns is recorded as failed, so no run can hang or crash the sweep.
 - ``dask``: Dask distributed, on a ``LocalCluster`` started here (``processes=True``, one thread
-  per worker, no dashboard, loopback only) or on a running cluster at ``scheduler``. Every run is
-  submitted under a unique key (``pure=False`` semantics), so replicates with equal inputs are
-  never merged; Dask reschedules the runs of a lost worker and reports ``KilledWorker`` after its
-  own retry limit, which records the run as failed.
+  per worker, no dashboard, no statistical profiler, loopback only) or on a running cluster at
+  ``scheduler``. Runs go out in small batches (one task holds about :data:`TASK_TARGET_S` seconds
+  of runs, measured on the first ones) under unique keys (``pure=False`` semantics), so replicates
+  with equal inputs are never merged; two tasks per worker thread are in flight, so a worker always
+  has its next batch. Dask reschedules the tasks of a lost worker and reports ``KilledWorker``
+  after its own retry limit, which records their runs as failed. Before any run on a running
+  cluster, :func:`check_cluster` asks every worker for its code identity.
+
+Every worker process keeps what the runs share and none changes — the region tables
+(``workers.shared_region``) and the year-0 trade inversion (``core.memo``) — keyed by what they are
+built from, so only the first run of a worker pays for them; results are bit-identical either way.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import contextlib
 import multiprocessing
 import os
 import time
@@ -38,26 +44,49 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from simulation.workers import main_script_hidden
+from simulation.workers import (
+    code_identity,
+    identity_text,
+    large_arrays_from_heap,
+    main_script_hidden,
+    shared_region,
+    source_sha256,
+    worker_report,
+)
+
+__all__ = ["EXECUTORS", "Outcome", "Task", "check_cluster", "code_identity", "execute", "run_task",
+           "run_tasks", "source_sha256"]  # fmt: skip
 
 EXECUTORS = ("process", "dask", "serial")
 MAX_ATTEMPTS = 3
-SOURCE_DIRS = ("simulation", "agents")
-ROOT = Path(__file__).resolve().parents[1]
+TASK_TARGET_S = 1.0  # Dask: seconds of runs one task should hold (fewer round trips, same results)
+MAX_BATCH = 16
+WORKER_WAIT_S = 10.0  # pre-flight: how long a running scheduler may take to show its first worker
+FORKSERVER_PRELOAD = ("numpy", "pandas", "pyarrow", "simulation.sweep_exec", "simulation.config",
+                      "simulation.model", "simulation.runner", "simulation.archive")  # fmt: skip
+DASK_CONFIG = {
+    # the statistical profiler samples the running task's stack every 10 ms from another thread,
+    # which competes with the run for the GIL; a sweep never reads the profiles
+    "distributed.worker.profile.enabled": False,
+    # not set for the workers: it makes glibc mmap every large array afresh (runs ~50% slower; see
+    # workers.large_arrays_from_heap, which repairs it in workers of a cluster started elsewhere)
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+}
 
 
 @dataclass(frozen=True)
 class Task:
-    """One run: its content-addressed id, resolved config (TOML text, ``run.seed`` = seed) and seed."""
+    """One run: its content-addressed id, resolved config (TOML text, ``run.seed`` = seed) and seed;
+    ``flows``: also return the run's flows table (sweeps with ``flows = true``)."""
 
     run_id: str
     config_toml: str
     seed: int
+    flows: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,7 @@ class Outcome:
         traceback: the full traceback when the run failed.
         code_sha256: :func:`source_sha256` of the worker that ran it (None when no worker answered).
         wall_time_s: seconds the worker spent on it.
+        flows: the flows table as Parquet bytes when the task asked for it.
     """
 
     run_id: str
@@ -81,25 +111,12 @@ class Outcome:
     traceback: str | None = None
     code_sha256: str | None = None
     wall_time_s: float = 0.0
+    flows: bytes | None = None
 
 
 def failed(task: Task, error: str, tb: str | None = None) -> Outcome:
     """An outcome recording ``task`` as failed without a worker's answer (e.g. the worker died)."""
     return Outcome(task.run_id, False, error=error, traceback=tb or error + "\n")
-
-
-@functools.cache
-def source_sha256() -> str:
-    """sha256 over the model's source and data files (``simulation/``, ``agents/``): two processes
-    with equal hashes run the same code on the same built-in data."""
-    h = hashlib.sha256()
-    for top in SOURCE_DIRS:
-        base = ROOT / top
-        for p in sorted(base.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".png"):
-                h.update(p.relative_to(ROOT).as_posix().encode() + b"\0")
-                h.update(p.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------- the run
@@ -134,15 +151,27 @@ def _one_line(err: BaseException) -> str:
 
 def run_task(task: Task) -> Outcome:
     """Run one task (top level, so that process pools and Dask can ship it). Never raises for a
-    failing run: the error and traceback come back in the outcome."""
+    failing run: the error and traceback come back in the outcome.
+
+    The region comes from this process's :func:`~simulation.workers.shared_region` (a private copy),
+    the run holds the garbage collector's thresholds high as ``run.py run`` does
+    (``runner.gc_tuned``), and a Dask worker's allocator is repaired
+    (:func:`~simulation.workers.large_arrays_from_heap`); none of it changes a result.
+    """
     start = time.perf_counter()
+    large_arrays_from_heap()
     try:
         from simulation.config import validate
         from simulation.model import MiddleYangtzeModel
+        from simulation.runner import gc_tuned, settle_built
 
         cfg = validate(tomllib.loads(task.config_toml), f"run {task.run_id}")
-        model = MiddleYangtzeModel(cfg, rng=task.seed).run()
-        data = run_bytes(model.tables())
+        with gc_tuned():
+            model = MiddleYangtzeModel(cfg, rng=task.seed, region=shared_region(cfg.run.region))
+            settle_built()
+            tables = model.run().tables()
+            data = run_bytes(tables)
+            flows = _flows_bytes(tables) if task.flows else None
     except Exception as err:  # noqa: BLE001 - a failing run is data, not a crash of the sweep
         return Outcome(
             task.run_id,
@@ -153,8 +182,20 @@ def run_task(task: Task) -> Outcome:
             wall_time_s=time.perf_counter() - start,
         )
     return Outcome(
-        task.run_id, True, data=data, code_sha256=source_sha256(), wall_time_s=time.perf_counter() - start
-    )
+        task.run_id, True, data=data, code_sha256=source_sha256(), wall_time_s=time.perf_counter() - start,
+        flows=flows,
+    )  # fmt: skip
+
+
+def _flows_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
+    from simulation.archive import parquet_bytes
+
+    return parquet_bytes(tables["flows"])
+
+
+def run_tasks(tasks: list[Task]) -> list[Outcome]:
+    """Run a batch of tasks one after another in this worker (one Dask task, one round trip)."""
+    return [run_task(t) for t in tasks]
 
 
 # ---------------------------------------------------------------------------- executors
@@ -262,25 +303,57 @@ def _process_pool(tasks: list[Task], workers: int, on_outcome: OnOutcome, on_not
             pool.shutdown(wait=broken, cancel_futures=True)
 
 
+def _connect(scheduler: str) -> Any:
+    """A Dask client of the running scheduler at ``scheduler``; ConfigError when it cannot connect."""
+    from distributed import Client
+
+    from simulation.params import ConfigError
+
+    try:
+        return Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConfigError(
+            "command line",
+            "--scheduler",
+            f"cannot reach a Dask scheduler at {scheduler!r}: {_one_line(err)} "
+            "(allowed: the address of a running scheduler, e.g. tcp://10.0.0.5:8786)",
+        ) from None
+
+
+def _warm_start(workers: int) -> contextlib.AbstractContextManager[None]:
+    """How a LocalCluster starts its worker processes. Where the platform has it, Dask's
+    ``forkserver`` method with the model preloaded: one server process imports distributed, numpy,
+    pandas and the model once (with BLAS threads capped as for the pool: numpy reads the cap when
+    it loads) and forks each worker from there, ready to run, instead of every worker importing
+    everything after a spawn. Elsewhere, Dask's default (spawn)."""
+    import dask
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return dask.config.set(DASK_CONFIG)
+
+    @contextmanager
+    def started() -> Iterator[None]:
+        from distributed.utils import get_mp_context
+
+        with (
+            worker_threads(workers),
+            dask.config.set({**DASK_CONFIG, "distributed.worker.multiprocessing-method": "forkserver"}),
+        ):
+            get_mp_context().set_forkserver_preload(["distributed", *FORKSERVER_PRELOAD])
+            yield
+
+    return started()
+
+
 def _dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
     """A Dask client (and the LocalCluster it owns, or None for a running cluster)."""
     import logging
 
     from distributed import Client, LocalCluster
 
-    from simulation.params import ConfigError
-
     if scheduler:
-        try:
-            return Client(scheduler, timeout="20s"), None
-        except (OSError, TimeoutError, ValueError) as err:
-            raise ConfigError(
-                "command line",
-                "--scheduler",
-                f"cannot reach a Dask scheduler at {scheduler!r}: {_one_line(err)} "
-                "(allowed: the address of a running scheduler, e.g. tcp://10.0.0.5:8786)",
-            ) from None
-    with main_script_hidden():
+        return _connect(scheduler), None
+    with main_script_hidden(), _warm_start(workers):  # the nannies pass the config to their workers
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -290,6 +363,61 @@ def _dask_client(workers: int, scheduler: str | None) -> tuple[Any, Any]:
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
+
+
+def check_cluster(scheduler: str, wait_s: float = WORKER_WAIT_S) -> dict[str, dict[str, Any]]:
+    """The pre-flight of a running Dask cluster: every worker must import the model and report the
+    code identity of this process (``workers.code_identity``: package sources and uv.lock).
+
+    Returns each worker's report, by address.
+
+    Raises:
+        ConfigError: (field ``--scheduler``) the scheduler cannot be reached, no worker joined it
+            within ``wait_s`` seconds, or a worker cannot import the model or runs other code — one
+            line naming the worker and both identities.
+    """
+    from simulation.params import ConfigError
+
+    recipe = f"workers started with `uv run dask worker {scheduler}` in the project folder at this commit"
+    client = _connect(scheduler)
+    try:
+        try:
+            client.wait_for_workers(1, timeout=wait_s)
+        except (TimeoutError, OSError):
+            raise ConfigError(
+                "command line", "--scheduler",
+                f"no Dask worker joined the scheduler at {scheduler} within {wait_s:g} s (allowed: {recipe})",
+            ) from None  # fmt: skip
+        reports = client.run(worker_report, on_error="return")
+    finally:
+        client.close()
+    mine = code_identity()
+    for addr in sorted(reports):
+        got = reports[addr]
+        if isinstance(got, BaseException) or not got.get("ok"):
+            why = _one_line(got) if isinstance(got, BaseException) else got.get("error")
+            raise ConfigError(
+                "command line", "--scheduler",
+                f"Dask worker {addr} cannot import the model ({why}); nothing was run "
+                f"(allowed: {recipe}, with `uv sync --locked`)",
+            )  # fmt: skip
+        theirs = {k: got.get(k) for k in mine}
+        if theirs != mine:
+            raise ConfigError(
+                "command line", "--scheduler",
+                f"Dask worker {addr} runs other code ({identity_text(theirs)}) than this sweep "
+                f"({identity_text(mine)}); nothing was run (allowed: {recipe} and uv.lock)",
+            )  # fmt: skip
+    return reports
+
+
+def _batch_size(remaining: int, threads: int, mean_run_s: float | None) -> int:
+    """Runs per Dask task: about TASK_TARGET_S seconds of them once a run time is known (one at
+    first), and never so many that the last tasks leave workers idle."""
+    if mean_run_s is None:
+        return 1
+    size = int(TASK_TARGET_S // max(mean_run_s, 1e-3)) or 1
+    return max(1, min(size, MAX_BATCH, remaining // (2 * threads) or 1))
 
 
 def _dask(
@@ -304,27 +432,31 @@ def _dask(
             on_note(f"Dask scheduler {scheduler}: {len(client.nthreads())} workers, {threads} threads")
         token = uuid.uuid4().hex[:8]
         queue: deque[Task] = deque(tasks)
-        by_key: dict[str, Task] = {}
-        window = max(2 * threads, 4)
+        by_key: dict[str, list[Task]] = {}
+        times: list[float] = []
         ac = as_completed()
 
         def submit() -> None:
-            task = queue.popleft()
-            key = f"midyangtze-run-{task.run_id}-{token}"
-            by_key[key] = task
-            ac.add(client.submit(run_task, task, key=key, pure=False, retries=0))
+            mean = sum(times) / len(times) if times else None
+            batch = [queue.popleft() for _ in range(min(len(queue), _batch_size(len(queue), threads, mean)))]
+            key = f"midyangtze-runs-{batch[0].run_id}-{len(batch)}-{token}"
+            by_key[key] = batch
+            ac.add(client.submit(run_tasks, batch, key=key, pure=False, retries=0))
 
-        while queue and len(by_key) < window:
+        while queue and len(by_key) < 2 * threads:
             submit()
         for fut in ac:
-            task = by_key.pop(fut.key)
+            batch = by_key.pop(fut.key)
             try:
-                outcome = fut.result()
+                outcomes = fut.result()
             except Exception as err:  # noqa: BLE001 - KilledWorker, lost connection, ...
-                outcome = failed(task, _one_line(err), traceback.format_exc())
+                outcomes = [failed(task, _one_line(err), traceback.format_exc()) for task in batch]
             fut.release()
-            on_outcome(outcome)
-            if queue:
+            for outcome in outcomes:
+                if outcome.ok:
+                    times.append(outcome.wall_time_s)
+                on_outcome(outcome)
+            while queue and len(by_key) < 2 * threads:
                 submit()
     finally:
         client.close()

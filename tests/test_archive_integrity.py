@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from simulation import archive as arc
-from simulation import cli
+from simulation import cli, sweep_run
 from simulation import manifest as schema
 from simulation import sweep as sw
 
@@ -252,9 +252,9 @@ def test_files_that_differ_fail_verify_without_a_rerun_and_are_refused_by_show(
 
 # ---------------------------------------------------------------------------- sweep readers
 SWEEP_TAMPERING: dict[str, tuple[Callable[[Path], None], str]] = {
-    "deleted run file": (lambda p: next((p / "runs").glob("*.parquet")).unlink(), ": missing"),
+    "deleted run file": (lambda p: next((p / "runs").rglob("*.parquet")).unlink(), ": missing"),
     "changed run file": (
-        lambda p: next((p / "runs").glob("*.parquet")).write_bytes(b"PAR1"),
+        lambda p: next((p / "runs").rglob("*.parquet")).write_bytes(b"PAR1"),
         "sha256 differs from the manifest",
     ),
     "extra run file": (
@@ -352,19 +352,19 @@ def test_a_resumed_sweep_verifies(
 ) -> None:
     out = tmp_path / "s"
     with monkeypatch.context() as mp:  # the run files are written, then the process "dies"
-        mp.setattr(sw, "build_index", lambda *a, **k: (_ for _ in ()).throw(Killed()))
+        mp.setattr(sweep_run, "build_index", lambda *a, **k: (_ for _ in ()).throw(Killed()))
         with pytest.raises(Killed):
             sw.run_sweep(sw.load_sweep(sweep_file), out, executor="serial", command=["test"])
     m = json.loads((out / arc.MANIFEST).read_text())
     assert m["status"] == "running" and set(m["files"]) == {"sweep.toml", "base.toml", "design.parquet"}
-    assert len(list((out / "runs").glob("*.parquet"))) == 2  # unlisted so far
+    assert len(list((out / "runs").rglob("*.parquet"))) == 2  # unlisted so far
     assert _main(["analyze", str(out)]) == 2
     assert "not listed" in capsys.readouterr().err
     (out / "runs" / "orphan.parquet.tmp-99999999").write_bytes(b"half")  # a killed writer's temp file
     assert _main(["sweep", str(sweep_file), "--executor", "serial", "--out", str(out)]) == 0
     assert "resumed archive: 2 ok" in capsys.readouterr().out
     _verified(out, capsys, "--sample", "2")
-    next((out / "runs").glob("*.parquet")).unlink()  # a lost run file is run again on resume
+    next((out / "runs").rglob("*.parquet")).unlink()  # a lost run file is run again on resume
     assert _main(["sweep", str(sweep_file), "--executor", "serial", "--out", str(out)]) == 0
     capsys.readouterr()
     _verified(out, capsys, "--sample", "0")

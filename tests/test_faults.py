@@ -158,7 +158,7 @@ def test_ctrl_c_of_a_sweep_closes_the_archive_and_the_resume_completes_and_verif
     try:
         end = time.monotonic() + 300
         while time.monotonic() < end and proc.poll() is None:
-            if (out / "runs").is_dir() and len(list((out / "runs").glob("*.parquet"))) >= 2:
+            if (out / "runs").is_dir() and len(list((out / "runs").rglob("*.parquet"))) >= 2:
                 break
             time.sleep(0.05)
         assert proc.poll() is None, f"the sweep ended before Ctrl-C: {proc.communicate()}"
@@ -175,7 +175,7 @@ def test_ctrl_c_of_a_sweep_closes_the_archive_and_the_resume_completes_and_verif
     assert not alive, "workers outlived the interrupted sweep"
     m = json.loads((out / arc.MANIFEST).read_text())
     assert m["status"] == "incomplete" and m["sessions"][-1]["interrupted"]
-    assert not list((out / "runs").glob("*.tmp-*"))  # no half-written run file
+    assert not list((out / "runs").rglob("*.tmp-*"))  # no half-written run file
     done = m["counts"]["ok"]
     assert 2 <= done < 12 and m["counts"]["pending"] == 12 - done
     assert cli.main(argv[:2] + ["--executor", "serial", "--out", str(out)]) == 0  # the resume

@@ -296,9 +296,9 @@ def test_design_size_arithmetic() -> None:
     ints = [sw.SweepParam("a", low=1, high=5, num=1000, integer=True)]
     assert sw.design_size("grid", ints, None, False) <= 6
     d2 = [sw.SweepParam("a", low=0, high=1), sw.SweepParam("b", low=0, high=1)]
-    assert sw.design_size("sobol", d2, 64, False) == 64 * 4
-    assert sw.design_size("sobol", d2, 64, True) == 64 * 6
-    assert sw.design_size("morris", d2, 10, False) == 30
+    assert sw.design_size("sobol", d2, 64, False) == 64 * 5  # D = 2 parameters + the dummy
+    assert sw.design_size("sobol", d2, 64, True) == 64 * 8
+    assert sw.design_size("morris", d2, 10, False) == 40
     assert sw.design_size("lhs", d2, 10, False) == 10
 
 

@@ -84,7 +84,7 @@ def test_shipped_sweeps_load_and_fit_their_purpose():
     assert grid.base_config.city_circle.enabled and grid.base_config.talent_alliance.enabled
     sobol = sweeps["sobol_key"]
     assert sobol.design == "sobol" and 5 <= len(sobol.parameters) <= 7
-    assert len(sobol.points) == sobol.samples * (len(sobol.parameters) + 2)
+    assert len(sobol.points) == sobol.samples * (len(sobol.parameters) + 3)  # + the dummy
 
 
 # ---------------------------------------------------------------------------- designs and seeds
@@ -117,8 +117,8 @@ def test_run_ids_are_content_addressed(tmp_path):
 
 @pytest.mark.parametrize(
     ("design", "extra", "points"),
-    [("random", "samples = 7", 7), ("lhs", "samples = 6", 6), ("sobol", "samples = 4", 4 * 5),
-     ("sobol", "samples = 4\nsecond_order = true", 4 * 8), ("morris", "samples = 3", 3 * 4)],
+    [("random", "samples = 7", 7), ("lhs", "samples = 6", 6), ("sobol", "samples = 4", 4 * 6),
+     ("sobol", "samples = 4\nsecond_order = true", 4 * 10), ("morris", "samples = 3", 3 * 5)],
 )  # fmt: skip
 def test_sampled_designs(tmp_path, design, extra, points):
     body = f"""
@@ -257,8 +257,11 @@ def test_archive_layout(grid_archive):
         assert key in m
     assert m["packages"]["SALib"] and m["packages"]["distributed"]
     assert set(m["files"]) == set(sw._archive_files(path)) and "runs.parquet" in m["files"]
-    runs = sorted((path / "runs").iterdir())
-    assert len(runs) == 8 and all(p.suffix == ".parquet" for p in runs)
+    runs = sorted((path / "runs").rglob("*.parquet"))
+    assert len(runs) == 8 and all(p.name == "part.parquet" for p in runs)
+    assert {p.relative_to(path).parent.as_posix() for p in runs} == {
+        f"runs/point={p}/replicate={r}" for p in range(4) for r in range(2)
+    }
     idx = pd.read_parquet(path / "runs.parquet")
     assert list(idx.columns[:6]) == ["point", "replicate", "seed", "run_id", "status", "error"]
     assert set(sweep.paths) <= set(idx.columns) and set(sweep.metrics) <= set(idx.columns)
@@ -269,7 +272,13 @@ def test_archive_layout(grid_archive):
 def test_run_files_hold_the_model_and_cities_tables(grid_archive):
     sweep, report = grid_archive
     rid = sweep.runs["run_id"].iloc[0]
-    table = pq.read_table(report.path / "runs" / f"{rid}.parquet").to_pandas()
+    table = pq.read_table(report.path / "runs" / "point=0" / "replicate=0" / "part.parquet").to_pandas()
+    front = ["run_id", "point", "replicate", "seed", "transport__commute_limit_min", "talent__border_cost"]
+    assert list(table.columns[:7]) == [*front, "table"]  # who the run is, then its rows
+    row = sweep.runs.iloc[0]
+    assert (table["run_id"] == rid).all() and (table["point"] == 0).all() and (table["replicate"] == 0).all()
+    assert (table["seed"] == row["seed"]).all()
+    assert (table["talent__border_cost"] == row["talent.border_cost"]).all()
     model = table[table["table"] == "model"]
     cities = table[table["table"] == "cities"]
     assert list(model["year"]) == [2019, 2020, 2021, 2022] and model["city"].isna().all()
@@ -284,11 +293,11 @@ def test_run_files_hold_the_model_and_cities_tables(grid_archive):
 
 def test_same_command_resumes_and_skips_complete_runs(grid_archive, tmp_path):
     sweep, report = grid_archive
-    before = {p.name: p.stat().st_mtime_ns for p in (report.path / "runs").iterdir()}
+    before = {p: p.stat().st_mtime_ns for p in (report.path / "runs").rglob("*.parquet")}
     index_bytes = (report.path / "runs.parquet").read_bytes()
     again = sw.run_sweep(sweep, report.path, executor="serial")
     assert again.resumed and again.ran == 0 and again.skipped == 8
-    assert {p.name: p.stat().st_mtime_ns for p in (report.path / "runs").iterdir()} == before
+    assert {p: p.stat().st_mtime_ns for p in (report.path / "runs").rglob("*.parquet")} == before
     assert (report.path / "runs.parquet").read_bytes() == index_bytes
     other = sw.load_sweep(write(tmp_path, GRID.replace("seed = 5", "seed = 6")))
     with pytest.raises(arc.ArchiveError, match="different sweep"):
@@ -365,14 +374,16 @@ def test_failed_runs_keep_their_traceback_and_the_sweep_goes_on(main, tmp_path, 
     # the same command retries the failed runs only
     assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 1
     assert "this session ran 2 (2 failed), skipped 2 complete" in capsys.readouterr().out
-    assert len(list((out / "runs").iterdir())) == 2 and len(list((out / "failed").iterdir())) == 2
+    assert len(list((out / "runs").rglob("*.parquet"))) == 2 and len(list((out / "failed").iterdir())) == 2
 
 
 def test_interrupted_sweep_is_closed_cleanly(tmp_path, monkeypatch):
     """Ctrl-C: the finished runs stay, runs.parquet marks the rest pending, the archive resumes."""
     sweep = sw.load_sweep(write(tmp_path, GRID))
     calls = {"n": 0}
-    real = sw.execute
+    from simulation import sweep_run
+
+    real = sweep_run.execute
 
     def stop_after_three(tasks, **kw):
         def on_outcome(o):
@@ -383,21 +394,21 @@ def test_interrupted_sweep_is_closed_cleanly(tmp_path, monkeypatch):
 
         real(tasks, **{**kw, "on_outcome": on_outcome})
 
-    monkeypatch.setattr(sw, "execute", stop_after_three)
+    monkeypatch.setattr(sweep_run, "execute", stop_after_three)
     with pytest.raises(sw.SweepInterrupted) as info:
         sw.run_sweep(sweep, tmp_path / "out", executor="serial")
     r = info.value.report
     assert r.counts == {"ok": 3, "failed": 0, "pending": 5}
     m = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert m["status"] == "incomplete" and m["sessions"][-1]["interrupted"]
-    monkeypatch.setattr(sw, "execute", real)
+    monkeypatch.setattr(sweep_run, "execute", real)
     done = sw.run_sweep(sweep, tmp_path / "out", executor="serial")
     assert done.complete and done.ran == 5 and done.skipped == 3
 
 
 def test_stale_temporary_files_are_removed_on_resume(grid_archive):
     sweep, report = grid_archive
-    junk = report.path / "runs" / "0123456789abcdef.parquet.tmp-99999"
+    junk = report.path / "runs" / "point=0" / "replicate=0" / "part.parquet.tmp-99999"
     junk.write_bytes(b"half a run")
     sw.run_sweep(sweep, report.path, executor="serial")
     assert not junk.exists()
@@ -414,15 +425,15 @@ def test_verify_reruns_a_sample_bit_for_bit(grid_archive, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(report.path, copy)
-    rid = sweep.runs["run_id"].iloc[0]
-    f = copy / "runs" / f"{rid}.parquet"
+    rel = "runs/point=0/replicate=0/part.parquet"
+    f = copy / rel
     df = pd.read_parquet(f)
     df.loc[0, "gdp"] = df.loc[0, "gdp"] * 1.0000001
     f.write_bytes(arc.parquet_bytes(df))
     v = sw.verify_sweep_archive(copy, sample=8)
     assert not v.ok
-    assert f"runs/{rid}.parquet: sha256 differs from the manifest" in v.file_problems
-    assert f"runs/{rid}.parquet" in v.rerun_differs
+    assert f"{rel}: sha256 differs from the manifest" in v.file_problems
+    assert rel in v.rerun_differs
 
 
 def test_verify_cli_helpers(grid_archive, capsys):

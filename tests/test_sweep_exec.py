@@ -47,7 +47,7 @@ def sweep_file(tmp: Path, num: int, replicates: int, end_year: int = 2022, name:
 
 def files(path: Path) -> dict[str, bytes]:
     """Every run file and the run table, by name."""
-    out = {f"runs/{p.name}": p.read_bytes() for p in sorted((path / "runs").iterdir())}
+    out = {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted((path / "runs").rglob("*.parquet"))}
     out["runs.parquet"] = (path / "runs.parquet").read_bytes()
     out["design.parquet"] = (path / "design.parquet").read_bytes()
     return out
@@ -58,10 +58,11 @@ def assert_whole(path: Path, n_runs: int) -> None:
     idx = pd.read_parquet(path / "runs.parquet")
     assert len(idx) == n_runs and not idx.duplicated(["point", "replicate"]).any()
     assert (idx["status"] == "ok").all(), idx[["run_id", "status", "error"]]
-    names = [p.name for p in (path / "runs").iterdir()]
-    assert sorted(names) == sorted(f"{r}.parquet" for r in idx["run_id"].unique())
+    names = [p.relative_to(path).as_posix() for p in (path / "runs").rglob("*.parquet")]
+    cells = zip(idx["point"], idx["replicate"], strict=True)
+    assert sorted(names) == sorted(f"runs/point={p}/replicate={r}/part.parquet" for p, r in cells)
     assert not [p for p in path.rglob("*") if ".tmp-" in p.name or ".partial" in p.name]
-    for p in (path / "runs").iterdir():
+    for p in (path / "runs").rglob("*.parquet"):
         pd.read_parquet(p)  # readable: whole
 
 
@@ -135,7 +136,7 @@ def _spawned_workers(pid: int) -> list[psutil.Process]:
 def _wait_for_runs(path: Path, n: int, proc: subprocess.Popen | None = None, timeout: float = 300) -> int:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        k = len(list((path / "runs").glob("*.parquet"))) if (path / "runs").is_dir() else 0
+        k = len(list((path / "runs").rglob("*.parquet"))) if (path / "runs").is_dir() else 0
         if k >= n:
             return k
         if proc is not None and proc.poll() is not None:
@@ -163,7 +164,7 @@ def test_sigkill_of_the_sweep_then_rerun_finishes_without_duplicates(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    done_at_kill = len(list((out / "runs").glob("*.parquet")))
+    done_at_kill = len(list((out / "runs").rglob("*.parquet")))
     assert done_at_kill < n, "the sweep finished before it was killed: make it longer"
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr

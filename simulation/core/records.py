@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 import pandas as pd
 
@@ -27,6 +28,18 @@ MODEL_COUNTS = (
     "migration_in", "migration_out", "firm_births", "firm_exits", "firm_entries", "firm_coastals",
     "relocations", "coastal_arrivals",
 )  # fmt: skip
+
+
+TALENT_REPORTERS = ("home", "work", "hukou_city", "skill", "age")
+FIRM_REPORTERS = (
+    "city", "sector", "productivity", "output", "employment", "emissions_air", "abatement", "age",
+)  # fmt: skip
+
+
+def missing_value(column: str) -> float:
+    """A model-table value for a year in which ``column`` was not recorded: 0 for a spending purpose
+    nobody spent on, otherwise NaN (a lever's column before the lever existed)."""
+    return 0.0 if column.startswith("spending_") else float("nan")
 
 
 def pair_counts(origin, dest, o_names, d_names, scale: float):
@@ -186,7 +199,7 @@ class Recorder:
     def tables(self) -> dict[str, pd.DataFrame]:
         model = pd.DataFrame(self.rows_model)
         spend = [c for c in model.columns if c.startswith("spending_")]
-        model[spend] = model[spend].fillna(0.0)  # a purpose nobody spent on this year
+        model[spend] = model[spend].fillna(missing_value("spending_"))  # a purpose nobody spent on
         cities = pd.concat([pd.DataFrame(r) for r in self.rows_cities], ignore_index=True)
         log = self.flows_log
         sizes = [len(e[4]) for e in log]
@@ -202,3 +215,36 @@ class Recorder:
         flows = flows.astype({"year": "int64", "count": "float64"})
         flows = flows.sort_values(["year", "kind", "origin", "destination"], kind="stable")
         return {"model": model, "cities": cities, "flows": flows.reset_index(drop=True)}
+
+
+def _column(name: str):
+    return lambda m: m.recorder.rows_model[-1].get(name, missing_value(name))
+
+
+class ModelCollector(mesa.DataCollector):
+    """Mesa's DataCollector over every column of the model table (the recorder's latest row), so
+    that ``get_model_vars_dataframe()`` equals ``tables()["model"]``; a column that first appears in
+    a later year (a spending purpose, a lever's output) joins then, its earlier years filled as
+    ``tables()`` fills them.
+
+    Args:
+        m: the model, after its first ``record``.
+        agent_types: agent class -> attribute names to record for every agent of that class each
+            year (Mesa agent-type reporters, read with ``get_agenttype_vars_dataframe(cls)``); the
+            model passes talent and firm agents here when ``run.agent_reporters`` is on.
+    """
+
+    def __init__(self, m: MiddleYangtzeModel, agent_types: dict[type, tuple[str, ...]] | None = None) -> None:
+        reporters = {t: {k: k for k in names} for t, names in (agent_types or {}).items()}
+        super().__init__(
+            model_reporters={c: _column(c) for c in m.recorder.rows_model[-1]},
+            agenttype_reporters=reporters or None,
+        )
+
+    def collect(self, model: MiddleYangtzeModel) -> None:
+        for name in model.recorder.rows_model[-1]:
+            if name not in self.model_reporters:
+                earlier = len(next(iter(self.model_vars.values()), []))
+                self.model_reporters[name] = _column(name)
+                self.model_vars[name] = [missing_value(name)] * earlier
+        super().collect(model)
