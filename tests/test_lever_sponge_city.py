@@ -125,11 +125,14 @@ def test_bad_settings_name_the_field(sets, field):
     [
         ["sponge_city.enabled=false", "sponge_city.collection_target=1.0",
          "sponge_city.central_grant={wuhan=5.0}"],
-        ["sponge_city.enabled=true", "sponge_city.start_year=2030", "sponge_city.sewage_target_year=2030",
+        ["sponge_city.enabled=true", "sponge_city.start_year=2026", "sponge_city.sewage_target_year=2030",
          "sponge_city.sponge_target_year=2030"],
     ],
 )  # fmt: skip
 def test_off_or_not_yet_started_leaves_the_baseline_bit_identical(sets):
     a, b = run(None, 5), run(None, 5, sets)
-    for name in ("model", "cities", "flows"):
-        pd.testing.assert_frame_equal(a.tables()[name], b.tables()[name], check_exact=True)
+    for name in ("model", "cities", "flows"):  # up to the year before a start in the last year (2026)
+        ta, tb = (t.tables()[name] for t in (a, b))
+        ta, tb = (t[t["year"] < 2026].reset_index(drop=True) for t in (ta, tb))
+        tb = tb[ta.columns]  # an enabled lever adds its own output columns; the rest must not move
+        pd.testing.assert_frame_equal(ta, tb, check_exact=True)
