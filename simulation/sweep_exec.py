@@ -75,6 +75,11 @@ DASK_CONFIG = {
     # not set for the workers: it makes glibc mmap every large array afresh (runs ~50% slower; see
     # workers.large_arrays_from_heap, which repairs it in workers of a cluster started elsewhere)
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # each wake-up of a worker's event loop takes the GIL from the run: fewer health checks and
+    # monitor samples (defaults 20 ms, 500 ms, 100 ms); runs of a second or more need no finer ones
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
 }
 
 
@@ -224,11 +229,13 @@ def _exit_with_parent(parent: int) -> None:
 def _fill(
     pool: ProcessPoolExecutor, queue: deque[Task], inflight: dict[Future[Outcome], Task], window: int
 ) -> None:
-    """Submit queued tasks until ``window`` are in flight."""
+    """Submit queued tasks until ``window`` are in flight. Raises BrokenProcessPool when a worker
+    died since the last wait (the pool then refuses submits); the task stays queued."""
     while queue and len(inflight) < window:
-        task = queue.popleft()
+        task = queue[0]
         with main_script_hidden():  # workers start during submits
             inflight[pool.submit(run_task, task)] = task
+        queue.popleft()
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -286,7 +293,10 @@ def _process_pool(tasks: list[Task], workers: int, on_outcome: OnOutcome, on_not
                         outcome = failed(task, _one_line(err), traceback.format_exc())
                     on_outcome(outcome)
                 if not broken:
-                    _fill(pool, queue, inflight, window)
+                    try:
+                        _fill(pool, queue, inflight, window)
+                    except BrokenProcessPool:  # a worker died after the wait returned
+                        broken = True
             if broken:  # a worker died: every run in flight is lost with the pool; try them again
                 for fut, task in inflight.items():
                     if fut.done() and not fut.cancelled() and fut.exception() is None:

@@ -206,6 +206,34 @@ def test_sigkill_of_one_worker_does_not_stop_or_hang_the_sweep(tmp_path):
     assert v.ok, v.lines()
 
 
+def test_a_worker_dying_between_wait_and_submit_loses_no_run(tmp_path, monkeypatch):
+    """The race behind a flaky SIGKILL test: a worker dies after ``wait`` returned a finished run
+    and before the next submit, so ``submit`` itself raises BrokenProcessPool. The sweep must
+    restart the pool, keep the task it was submitting and finish every run once."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from simulation import sweep_exec
+
+    real = sweep_exec.ProcessPoolExecutor
+    state = {"submits": 0, "raised": False}
+
+    class DiesOnThirdSubmit(real):
+        def submit(self, fn, *args, **kwargs):
+            state["submits"] += 1
+            if state["submits"] == 4 and not state["raised"]:  # after the first runs finished
+                state["raised"] = True
+                raise BrokenProcessPool("planted: a worker died since the last wait")
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_exec, "ProcessPoolExecutor", DiesOnThirdSubmit)
+    sweep = sw.load_sweep(sweep_file(tmp_path, num=3, replicates=2))
+    report = sw.run_sweep(sweep, tmp_path / "out", executor="process", workers=2)
+    assert state["raised"], "the planted failure never happened"
+    assert report.complete and report.counts["ok"] == 6
+    assert any("worker process died" in note for note in report.notes)
+    assert_whole(tmp_path / "out", 6)
+
+
 def test_a_running_dask_cluster_by_address(tmp_path, executors):
     """``--scheduler ADDR``: the runs go to an existing cluster and give the same bits."""
     from distributed import LocalCluster
