@@ -194,7 +194,7 @@ def test_the_scenario_side_is_the_plain_model_run(trading):
 
 
 def test_the_page_agrees_with_run_py_compare():
-    from simulation.compare import compare, replicate_seeds
+    from simulation.experiments.compare import compare, replicate_seeds
 
     scen = load_config(Path("configs/scenarios/talent_alliance.toml"), TINY)
     base = baseline_of(scen)
@@ -308,7 +308,7 @@ def test_every_preset_loads_and_keeps_its_name(name):
 
 
 def test_archives_only_from_the_results_folder(tmp_path, monkeypatch):
-    from simulation.archive import write_archive
+    from simulation.archive.run import write_archive
     from simulation.dashboard import state
     from simulation.runner import run_config
 

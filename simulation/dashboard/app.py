@@ -25,6 +25,8 @@ from .controls import Controls
 from .figures import TIP_CSS
 from .i18n import DEFAULT_LANG, LANGS, tr
 from .panels import Results, Status
+from .scenario_panel import CSS as SAVED_CSS
+from .scenario_panel import SavedScenarios
 from .state import Session
 from .views import CSS as VIEW_CSS
 
@@ -64,6 +66,7 @@ h3.my-h { margin: 14px 0 6px 0; font-size: 17px; }
 """
     + VIEW_CSS
     + TIP_CSS
+    + SAVED_CSS
 )
 
 
@@ -146,6 +149,7 @@ def Page():
         with solara.Div(classes=["my-main"]):
             solara.HTML(tag="div", unsafe_innerHTML=tr(lang, "subtitle"), classes=["my-hint"])
             Toolbar(session, rev)
+            SavedScenarios(session, after, lambda: setattr(view, "value", view.value + 1), rev)
             Status(session, rev)
             Results(session, rev)
 
@@ -169,20 +173,29 @@ def Toolbar(session: Session, rev: Any):
             ],
         )
         if res is not None:
-            solara.FileDownload(
-                data=session.export_csv,
-                filename=session.export_name("csv"),
-                mime_type="text/csv",
-                children=[
-                    solara.Button(
-                        tr(lang, "export_csv"),
-                        outlined=True,
-                        small=True,
-                        classes=["my-export-csv"],
-                        icon_name="mdi-download",
-                    )
-                ],
-            )
+            from . import exports
+
+            for key, data, ext, mime in (  # bound methods: equal from one render to the next
+                ("export_csv", session.export_csv, "csv", "text/csv"),
+                ("export_png", session.export_png, "png", "image/png"),
+                ("export_summary", session.export_summary, "html", "text/html"),
+            ):
+                stem = exports.file_stem(session)
+                name = f"{stem}.{ext}" if ext != "html" else f"{stem}-summary.html"
+                solara.FileDownload(
+                    data=data,
+                    filename=name,
+                    mime_type=mime,
+                    children=[
+                        solara.Button(
+                            tr(lang, key),
+                            outlined=True,
+                            small=True,
+                            classes=[f"my-{key.replace('_', '-')}"],
+                            icon_name="mdi-download",
+                        )
+                    ],
+                )
     seed = session.draft["run"]["seed"]
     solara.HTML(
         tag="div", unsafe_innerHTML=tr(lang, "export_hint", n=session.n_seeds, seed=seed), classes=["my-hint"]

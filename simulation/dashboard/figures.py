@@ -13,11 +13,10 @@ when less is (PM2.5); an effect whose interval includes zero is grey.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from html import escape
 
 import numpy as np
-import pandas as pd
 
 MODE_COLOURS = {"hsr": "#d62728", "intercity": "#9467bd", "rail": "#1f77b4", "expressway": "#9a9a9a"}
 MODE_WIDTH = {"hsr": 2.2, "intercity": 1.8, "rail": 1.4, "expressway": 1.1}
@@ -166,6 +165,7 @@ def effect_chart_svg(
     width: int = 340,
     height: int = 270,
     absolute: float | None = None,
+    overlays: Sequence[dict] = (),
 ) -> str:
     """Mean levels of scenario and baseline (top) and the % change with its 95% band (below),
     one bar a year coloured by desirability, grey where the interval includes zero. With
@@ -178,6 +178,9 @@ def effect_chart_svg(
             ``pct_hi``, ``significant``).
         better: +1 more is better, -1 less is better, 0 neutral (bars blue).
         text: translated words (scenario, baseline, diff_pct, not_sig).
+        overlays: other scenarios drawn as lines in their own colour (top: mean level; below: mean
+            change, in the lower panel's unit), one legend row each: dicts with ``label``,
+            ``colour``, ``years``, ``level``, ``change`` (``scenarios.overlay_series``).
     """
     yrs = np.asarray(years, float)
     s, b = np.asarray(scen, float), np.asarray(base, float)
@@ -204,13 +207,19 @@ def effect_chart_svg(
 
     lo = float(np.nanmin([s.min(), b.min()])) if len(s) else 0.0
     hi = float(np.nanmax([s.max(), b.max()])) if len(s) else 1.0
+    ov = [(o, [(y, v, c) for y, v, c in zip(o["years"], o["level"], o["change"], strict=True)
+               if first <= y <= last]) for o in overlays]  # fmt: skip
+    ov_levels = [v for _o, pts in ov for _y, v, _c in pts if math.isfinite(v)]
+    if ov_levels and len(s):
+        lo, hi = min(lo, min(ov_levels)), max(hi, max(ov_levels))
     pad = (hi - lo) * 0.08 or abs(hi) * 0.05 or 1.0
     ticks = _ticks(lo - pad, hi + pad)
 
     def Y(v: float) -> float:
         return pt + h1 - (v - ticks[0]) / ((ticks[-1] - ticks[0]) or 1.0) * h1
 
-    bands = np.concatenate([plo[np.isfinite(plo)], phi[np.isfinite(phi)], pct[fin], [0.0]])
+    ov_changes = [c for _o, pts in ov for _y, _v, c in pts if math.isfinite(c)]
+    bands = np.concatenate([plo[np.isfinite(plo)], phi[np.isfinite(phi)], pct[fin], ov_changes, [0.0]])
     dmax = max(float(np.abs(bands).max()) * 1.1, 0.2)
     dt = _ticks(-dmax, dmax, 2)
     top2 = pt + h1 + gap
@@ -222,7 +231,8 @@ def effect_chart_svg(
     out = [
         f'<svg class="my-chart" data-metric="{metric}" data-points="{len(s)}" '
         f'data-max-diff-pct="{max_diff:.6g}" '
-        f'data-significant-years="{n_sig}" viewBox="0 0 {width} {height}" width="100%" '
+        f'data-significant-years="{n_sig}" data-overlays="{len(ov)}" '
+        f'viewBox="0 0 {width} {height + 15 * len(ov)}" width="100%" '
         'xmlns="http://www.w3.org/2000/svg" style="font-family:sans-serif; background:#fff; '
         'border:1px solid #e3e3e3; border-radius:4px">',
         f'<text x="8" y="16" font-size="13" font-weight="bold">{escape(title)}</text>'
@@ -276,6 +286,7 @@ def effect_chart_svg(
             f"{int(y)}: {text['scenario']} {fmt_val(s[i])}, {text['baseline']} {fmt_val(b[i])}",
             f"{arrow(d)} {show(d)} [{show(plo[i])}, {show(phi[i])}]"
             + ("" if sig[i] else f" {text['not_sig']}"),
+            *(f"{o['label']}: {fmt_val(v)}, {show(c)}" for o, pts in ov for yy, v, c in pts if yy == int(y)),
         ]
         out.append(
             f'<rect class="diff" data-kind="{kind}" data-sig="{int(sig[i])}" x="{X(y) - bw / 2:.1f}" '
@@ -287,6 +298,24 @@ def effect_chart_svg(
             f'y="{pt}" width="{2 * bw:.1f}" height="{top2 + h2 - pt:.1f}" fill="transparent"/>'
             f'<circle cx="{X(y):.1f}" cy="{Y(s[i]):.1f}" r="2.4" fill="{SCEN_COLOUR}"/>'
             f"{tip_svg(lines, X(y), Y(s[i]), width, height, 10)}</g>"
+        )
+    for i, (o, pts) in enumerate(ov):  # the overlaid scenarios: a line in each panel, a legend row
+        name, col = escape(str(o["label"])), escape(str(o["colour"]))
+        top = " ".join(f"{X(y):.1f},{Y(v):.1f}" for y, v, _c in pts if math.isfinite(v))
+        low = " ".join(f"{X(y):.1f},{Yd(c):.1f}" for y, _v, c in pts if math.isfinite(c))
+        out.append(
+            f'<g class="overlay" data-name="{name}"><polyline class="overlay-level" points="{top}" '
+            f'fill="none" stroke="{col}" stroke-width="1.8"/><polyline class="overlay-change" '
+            f'points="{low}" fill="none" stroke="{col}" stroke-width="1.6"/></g>'
+        )
+        ly = height + 8 + 15 * i
+        label = str(o["label"])
+        while len(label) > 1 and _text_width(label) > x1 - x0 - 22:  # a long name ends with …
+            label = label[:-2] + "…"
+        out.append(
+            f'<g class="overlay-legend" data-name="{name}"><line x1="{x0}" y1="{ly}" x2="{x0 + 18}" '
+            f'y2="{ly}" stroke="{col}" stroke-width="2.5"/><text x="{x0 + 22}" y="{ly + 4}" '
+            f'font-size="11">{escape(label)}</text></g>'
         )
     out.extend(tips)
     lx = x1 - 160
@@ -337,179 +366,15 @@ def sparkline_svg(
 
 
 # ---------------------------------------------------------------------------- the map
-def map_svg(
-    cities: pd.DataFrame,
-    values: pd.DataFrame,
-    edges: pd.DataFrame,
-    label: Callable[[str], str],
-    text: dict[str, str],
-    gdp_ref: float,
-    colour: Callable[[str], str] | None = None,
-    tips: Callable[[str], list[str]] | None = None,
-    width: int = 660,
-    height: int = 600,
-) -> str:
-    """The cities at their coordinates, links coloured by mode (lever corridors highlighted), node
-    size = GDP, colour = PM2.5 (or ``colour(city)``), a tip per city (``tips(city)`` lines).
+def map_svg(*args, **kwargs) -> str:
+    """The cluster map: see :func:`simulation.dashboard.mapsvg.map_svg` (geography, flows, labels)."""
+    from .mapsvg import map_svg as draw
 
-    Args:
-        cities: region cities (index id; lat, lon).
-        values: per city id: gdp and air_quality (scenario means).
-        edges: open links (a, b, mode, time_min, highlight).
-        text: translated legend words (mode_*, lever_corridor, gdp_100m, pm25, minutes).
-        gdp_ref: GDP (100m yuan) that gets the largest node.
-    """
-    lat, lon = cities["lat"].to_numpy(float), cities["lon"].to_numpy(float)
-    kx = math.cos(math.radians(float(lat.mean())))
-    pad_l, pad_r, pad_t, pad_b = 40, 80, 26, 84
-    s = min(
-        (width - pad_l - pad_r) / ((lon.max() - lon.min()) * kx),
-        (height - pad_t - pad_b) / (lat.max() - lat.min()),
-    )
-
-    def xy(cid: str) -> tuple[float, float]:
-        la, lo = float(cities.at[cid, "lat"]), float(cities.at[cid, "lon"])
-        return pad_l + (lo - lon.min()) * kx * s, pad_t + (lat.max() - la) * s
-
-    out = [
-        f'<svg class="my-map" viewBox="0 0 {width} {height}" width="100%" xmlns="http://www.w3.org/2000/svg" '
-        'style="font-family: sans-serif; background:#fbfbf8; border:1px solid #ddd; border-radius:4px">'
-    ]
-    out.extend(_edges_svg(edges, cities, xy, label, text))
-    order = [c for c in values.sort_values("gdp", ascending=False).index if c in cities.index]
-    geo = {cid: (*xy(cid), node_radius(float(values.at[cid, "gdp"]), gdp_ref)) for cid in order}
-    boxes: list[tuple[float, float, float, float]] = []
-    nodes, labels = [], []
-    for cid in order:
-        x, y, r = geo[cid]
-        name = label(cid)
-        fill = colour(cid) if colour is not None else pm_colour(float(values.at[cid, "air_quality"]))
-        tx, ty, anchor = _place_label(name, x, y, r, boxes, geo.values())
-        lines = tips(cid) if tips is not None else [name]
-        nodes.append(
-            f'<g class="tip-host" tabindex="0" data-city="{escape(cid)}"><circle class="mark" cx="{x:.1f}" '
-            f'cy="{y:.1f}" r="{r:.1f}" data-city="{escape(cid)}" fill="{fill}" stroke="#333" '
-            'stroke-width="0.8" '
-            f'fill-opacity="0.9"/>{tip_svg(lines, x, y, width, height)}</g>'
-        )
-        labels.append(
-            f'<text class="city-label" data-city="{escape(cid)}" x="{tx:.1f}" y="{ty:.1f}" font-size="11" '
-            f'text-anchor="{anchor}" fill="#222" style="paint-order:stroke; stroke:#fbfbf8; '
-            "stroke-width:3px; "
-            f'pointer-events:none">{escape(name)}</text>'
-        )
-    out.extend(labels)
-    out.extend(nodes)  # last, so that a city's tip lies above every label
-    out.append(_map_legend(text, width, height, gdp_ref, colour is None))
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _edges_svg(edges, cities, xy, label, text) -> list[str]:
-    e = edges.copy()
-    e["rank"] = e["mode"].map({m: i for i, m in enumerate(MODE_ORDER)}).fillna(0)
-    e = e.sort_values(["highlight", "rank"], kind="stable")
-    pair_modes: dict[frozenset, list[str]] = {}
-    for a, b, mode in zip(edges["a"], edges["b"], edges["mode"], strict=True):
-        lst = pair_modes.setdefault(frozenset((a, b)), [])
-        if mode not in lst:
-            lst.append(mode)
-    out = []
-    for row in e.itertuples(index=False):
-        if row.a not in cities.index or row.b not in cities.index:
-            continue
-        (x1, y1), (x2, y2) = xy(row.a), xy(row.b)
-        modes = sorted(pair_modes[frozenset((row.a, row.b))], key=MODE_ORDER.index)
-        k = modes.index(row.mode) - (len(modes) - 1) / 2
-        norm = math.hypot(x2 - x1, y2 - y1) or 1.0
-        ox, oy = -(y2 - y1) / norm * 2.2 * k, (x2 - x1) / norm * 2.2 * k
-        tip = (
-            f"{label(row.a)} – {label(row.b)}: {text['mode_' + row.mode]}, {row.time_min:.0f} "
-            f"{text['minutes']}" + (f" ({text['lever_corridor']})" if row.highlight else "")
-        )
-        coords = f'x1="{x1 + ox:.1f}" y1="{y1 + oy:.1f}" x2="{x2 + ox:.1f}" y2="{y2 + oy:.1f}"'
-        if row.highlight:
-            out.append(
-                f'<line {coords} stroke="{HIGHLIGHT}" stroke-width="7" stroke-opacity="0.55" '
-                f'stroke-linecap="round" class="corridor" data-a="{row.a}" data-b="{row.b}"/>'
-            )
-        out.append(
-            f'<line {coords} stroke="{MODE_COLOURS.get(row.mode, "#666")}" '
-            f'stroke-width="{MODE_WIDTH.get(row.mode, 1.2) + (0.8 if row.highlight else 0)}" '
-            f'stroke-opacity="0.85"><title>{escape(tip)}</title></line>'
-        )
-    return out
+    return draw(*args, **kwargs)
 
 
 def node_radius(gdp: float, gdp_ref: float) -> float:
-    return 3.0 + 17.0 * math.sqrt(max(gdp, 0.0) / gdp_ref)
+    """A city node's radius (px) for its GDP: the area grows with GDP, ``gdp_ref`` gets 20 px."""
+    from .mapsvg import node_radius as radius
 
-
-def _place_label(name, x, y, r, boxes, circles) -> tuple[float, float, str]:
-    """Put a node's label right, left, above or below it, where it overlaps fewest labels and nodes."""
-    w, h = _text_width(name), 12.0
-    options = [
-        (x + r + 2, y + 4, "start", (x + r + 2, y - 8, x + r + 2 + w, y + 4)),
-        (x - r - 2, y + 4, "end", (x - r - 2 - w, y - 8, x - r - 2, y + 4)),
-        (x, y - r - 3, "middle", (x - w / 2, y - r - 3 - h, x + w / 2, y - r - 3)),
-        (x, y + r + 12, "middle", (x - w / 2, y + r, x + w / 2, y + r + 12)),
-    ]
-
-    def overlap(a, b) -> float:
-        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-    best = None
-    for tx, ty, anchor, box in options:
-        score = sum(overlap(box, b) for b in boxes)
-        score += sum(
-            overlap(box, (cx - cr, cy - cr, cx + cr, cy + cr)) for cx, cy, cr in circles if (cx, cy) != (x, y)
-        )
-        if best is None or score < best[0] - 1e-9:
-            best = (score, tx, ty, anchor, box)
-    assert best is not None
-    boxes.append(best[4])
-    return best[1], best[2], best[3]
-
-
-def _map_legend(text: dict[str, str], width: int, height: int, gdp_ref: float, pm_scale: bool) -> str:
-    parts = []
-    y0, x = height - 50, 12.0
-    for key, colour, sw, op in (
-        *((f"mode_{m}", MODE_COLOURS[m], 2.5, 1.0) for m in ("hsr", "intercity", "rail", "expressway")),
-        ("lever_corridor", HIGHLIGHT, 7, 0.55),
-    ):
-        parts.append(
-            f'<line x1="{x:.1f}" y1="{y0}" x2="{x + 22:.1f}" y2="{y0}" stroke="{colour}" stroke-width="{sw}" '
-            f'stroke-opacity="{op}"/><text x="{x + 26:.1f}" y="{y0 + 4}" '
-            f'font-size="11">{escape(text[key])}</text>'
-        )
-        x += 26 + _text_width(text[key]) + 14
-    y1, gx, n, gw = height - 22, 12, 30, 140
-    if pm_scale:
-        for i in range(n):
-            parts.append(
-                f'<rect x="{gx + i * gw / n:.1f}" y="{y1 - 8}" width="{gw / n + 0.5:.1f}" height="10" '
-                f'fill="{pm_colour(PM_LO + (PM_HI - PM_LO) * i / (n - 1))}"/>'
-            )
-        parts.append(
-            f'<text x="{gx}" y="{y1 + 14}" font-size="10">{PM_LO:.0f}</text>'
-            f'<text x="{gx + gw}" y="{y1 + 14}" font-size="10" text-anchor="end">{PM_HI:.0f} µg/m³</text>'
-            f'<text x="{gx + gw + 6}" y="{y1 + 1}" font-size="11">{escape(text["pm25"])}</text>'
-        )
-    else:
-        for i, (c, key) in enumerate(((GOOD, "better"), (BAD, "worse"), ("#d9d9d9", "legend_grey"))):
-            parts.append(
-                f'<rect x="{gx + i * 56}" y="{y1 - 8}" width="12" height="10" fill="{c}"/>'
-                f'<text x="{gx + i * 56 + 15}" y="{y1 + 1}" font-size="10">{escape(text[key])}</text>'
-            )
-    sx, bottom = gx + gw + 20 + _text_width(text["pm25"]), height - 6
-    for frac in (0.05, 0.25, 1.0):
-        r = node_radius(gdp_ref * frac, gdp_ref)
-        lab = f"{gdp_ref * frac:,.0f}"
-        parts.append(
-            f'<circle cx="{sx + r:.1f}" cy="{bottom - r:.1f}" r="{r:.1f}" fill="none" stroke="#555"/>'
-            f'<text x="{sx + 2 * r + 3:.1f}" y="{bottom - 2:.1f}" font-size="10">{lab}</text>'
-        )
-        sx += 2 * r + 8 + _text_width(lab, 10)
-    parts.append(f'<text x="{sx:.1f}" y="{bottom - 2:.1f}" font-size="11">{escape(text["gdp_100m"])}</text>')
-    return "".join(parts)
+    return radius(gdp, gdp_ref)

@@ -10,6 +10,7 @@ languages and the same ``{fields}`` in each. The levers' ⓘ texts live in
 
 from __future__ import annotations
 
+from .map_text import TEXT as MAP_TEXT
 from .policy_text import TEXT as POLICY_TEXT
 
 LANGS = ("zh", "en")
@@ -182,13 +183,6 @@ S: dict[str, tuple[str, str]] = {
     "map": ("城市群地图", "Map of the cluster"),
     "map_level": ("情景水平", "Scenario levels"),
     "map_diff": ("相对基准的变化", "Change vs baseline"),
-    "map_note": (
-        "圆点大小 = GDP；颜色 = PM2.5（情景水平）或所选指标相对基准的平均变化（绿色更好、红色更差、灰色与零无法区分）；"
-        "金色粗线 = 城市圈政策的通道。点击或悬停城市查看数值",
-        "Node size = GDP; colour = PM2.5 (scenario levels) or the mean change of the chosen outcome against "
-        "the baseline (green better, red worse, grey not distinguishable from zero); thick gold = the circle "
-        "lever's corridors. Tap or hover a city for its numbers",
-    ),
     "map_metric": ("变化指标", "Outcome"),
     "mode_hsr": ("高铁", "HSR"),
     "mode_intercity": ("城际铁路", "Intercity rail"),
@@ -247,8 +241,82 @@ S: dict[str, tuple[str, str]] = {
         "Only archives listed in results/ can be loaded",
     ),
     "bad_archive": ("无法打开存档：{msg}", "Cannot open the archive: {msg}"),
+    # saved scenarios, overlays, more exports (simulation.dashboard.scenarios, exports)
+    "saved_title": ("我的情景（本浏览器）", "My scenarios (this browser)"),
+    "saved_hint": (
+        "保存当前情景，之后可载入、改名、删除；勾选“叠加到曲线”可把它与当前情景画在同一组曲线上（当前情景加最多三个）。"
+        "列表只有这个浏览器能看到，服务器重启也不会丢失。",
+        "Save this scenario to load, rename or delete it later; tick “On the curves” to draw it with the "
+        "current one (this one plus up to three). Only this browser sees the list; a server restart keeps it.",
+    ),
+    "saved_name": ("情景名称", "Scenario name"),
+    "saved_save": ("保存当前情景", "Save this scenario"),
+    "saved_none": ("还没有保存的情景", "No saved scenarios yet"),
+    "saved_load": ("载入", "Load"),
+    "saved_rename": ("改名", "Rename"),
+    "saved_delete": ("删除", "Delete"),
+    "saved_ok": ("确定", "OK"),
+    "saved_cancel": ("取消", "Cancel"),
+    "saved_overlay": ("叠加到曲线", "On the curves"),
+    "saved_done": ("已保存“{name}”", "Saved “{name}”"),
+    "saved_replaced": (
+        "已更新“{name}”（替换了同名情景）",
+        "Updated “{name}” (it replaced the scenario of that name)",
+    ),
+    "saved_loaded": ("已载入“{name}”", "Loaded “{name}”"),
+    "saved_renamed": ("已改名为“{name}”", "Renamed to “{name}”"),
+    "saved_deleted": ("已删除“{name}”", "Deleted “{name}”"),
+    "saved_name_empty": ("请先输入情景名称", "Type a name for the scenario first"),
+    "saved_name_bad": (
+        "情景名称须为 1 至 {n} 个可打印字符",
+        "A scenario's name must be 1 to {n} printable characters",
+    ),
+    "saved_full": (
+        "每个浏览器最多保存 {n} 个情景：请先删除一个",
+        "At most {n} saved scenarios per browser: delete one first",
+    ),
+    "saved_missing": ("没有名为“{name}”的已保存情景", "No saved scenario is called “{name}”"),
+    "saved_taken": ("已有名为“{name}”的情景", "A saved scenario is already called “{name}”"),
+    "overlay_max": (
+        "曲线上最多 {n} 个情景：当前情景加 {k} 个已保存的。请先取消勾选一个。",
+        "At most {n} scenarios on the curves: this one and {k} saved ones. Untick one first.",
+    ),
+    "overlay_failed": ("无法计算“{name}”", "Cannot compute “{name}”"),
+    "overlay_computing": ("正在计算叠加的情景：{names}…", "Computing the overlaid scenarios: {names}…"),
+    "overlay_problem": ("叠加的“{name}”：{msg}", "Overlaid “{name}”: {msg}"),
+    "overlay_note": (
+        "叠加的情景：上图为其平均水平，下图为其相对自身基准的平均变化（不画区间；区间见CSV）。"
+        "种子和终止年份相同时，各情景的基准相同。",
+        "Overlaid scenarios: top, their mean levels; below, their mean change against their own baseline "
+        "(no band drawn; the CSV has it). With the same seed and last year all share one baseline.",
+    ),
+    "current_scenario": ("当前情景", "current"),
+    "export_png": ("导出曲线（PNG）", "Export curves (PNG)"),
+    "export_summary": ("一页摘要（HTML）", "One-page summary (HTML)"),
+    "png_title": (
+        "相对基准的变化及95%区间（{n} 个种子，{first}–{last} 年）",
+        "Change against the baseline with the 95% band ({n} seeds, {first}–{last})",
+    ),
+    "summary_title": ("情景摘要", "Scenario summary"),
+    "summary_generated": ("生成于 {at}（UTC）", "Generated {at} (UTC)"),
+    "summary_source": ("模型源码 sha256", "model source sha256"),
+    "summary_scale": ("规模（占设定的主体数）", "Scale (share of the configured agents)"),
+    "summary_levers": (
+        "开启的政策（与预设不同的参数）",
+        "Levers on (settings that differ from their preset)",
+    ),
+    "summary_levers_none": ("无（基准）", "none (the baseline)"),
+    "summary_overrides": ("服务器设定的覆盖项", "Settings the server applies under every scenario"),
+    "summary_link": ("页面链接（加在页面地址后）", "The page's link (after the page's address)"),
+    "summary_seeds": ("各次重复的随机种子", "The replicates' random seeds"),
+    "summary_overlays": ("叠加的情景：终止年份的变化", "Overlaid scenarios: change in the last year"),
+    "summary_overlays_note": (
+        "* = 与零无法区分（95%区间包含零）",
+        "* = not distinguishable from zero (the 95% interval includes zero)",
+    ),
 }
 S.update(POLICY_TEXT)
+S.update(MAP_TEXT)  # the map's labels (geography key, flows, a city's series)
 
 # levers: name and one-line hint
 _LEVERS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import reacton.ipyvuetify as rv
 import solara
 
 from . import results
-from .figures import change_colour, effect_chart_svg, map_svg
-from .i18n import S, city_name, tr
+from .figures import effect_chart_svg
+from .i18n import S, tr
+from .mapview import MapView  # the map panel (geography, flows, a city's own series)
+from .scenarios import overlay_series
 from .state import CITY_CHANGES, CURVES, OUTCOMES, PREVIEW_SEEDS, Session
 from .views import city_rows, city_table_html, headline_html, mechanisms_html
 
@@ -99,6 +100,7 @@ def Charts(session: Session, rev: Any):
                 continue
             better, _agg, factor = OUTCOMES[col]
             b, s = res.paths(col)
+            absolute = col == "fiscal_cost"
             svg = effect_chart_svg(
                 col,
                 tr(lang, f"h_{col}"),
@@ -109,75 +111,10 @@ def Charts(session: Session, rev: Any):
                 res.yearly(col),
                 better,
                 text,
-                absolute=factor if col == "fiscal_cost" else None,
+                absolute=factor if absolute else None,
+                overlays=overlay_series(session.overlays, col, factor, absolute),
             )
             solara.HTML(tag="div", unsafe_innerHTML=svg)
-
-
-MAP_METRICS = ("gdp", "air_quality", "talent", "water_quality", "emissions_air")
-
-
-@solara.component
-def MapView(session: Session, rev: Any):
-    res, lang = session.result, session.lang
-    which, set_which = solara.use_state("diff")
-    metric, set_metric = solara.use_state("gdp")
-    cities = session.cities
-    gdp_b, gdp_s = res.city_paths("gdp")
-    pm_s = res.city_paths("air_quality")[1]
-    values = {"gdp": gdp_s[:, -1].mean(0), "air_quality": pm_s[:, -1].mean(0)}
-    vals = pd.DataFrame(values, index=pd.Index(res.city_ids))
-    better = {c: b for c, b in (v for v in CITY_CHANGES.values())}
-    eff = res.city_effects(metric)
-    span = float(eff["pct"].abs().max()) or 1.0
-
-    def colour(cid: str) -> str:
-        e = eff.loc[cid]
-        return change_colour(float(e["pct"]), better[metric], bool(e["significant"]), span)
-
-    def tips(cid: str) -> list[str]:
-        e = eff.loc[cid]
-        mname = tr(lang, f"h_{metric}")
-        sig = "" if e["significant"] else f" ({tr(lang, 'not_sig')})"
-        return [
-            city_name(cities, cid, lang),
-            f"{tr(lang, 'gdp_100m')}: {vals.at[cid, 'gdp']:,.0f}",
-            f"PM2.5: {vals.at[cid, 'air_quality']:.1f} µg/m³",
-            f"{mname}: {e['pct']:+.2f}% [{e['pct_lo']:+.2f}, {e['pct_hi']:+.2f}]{sig}",
-        ]
-
-    svg = map_svg(
-        cities,
-        vals,
-        res.edges_scen,
-        lambda c: city_name(cities, c, lang),
-        _texts(lang),
-        2.0 * float(gdp_b[:, 0].mean(0).max()),
-        colour if which == "diff" else None,
-        tips,
-    )
-    with solara.Row(style="align-items: center; gap: 10px; flex-wrap: wrap"):
-        solara.HTML(tag="h3", unsafe_innerHTML=tr(lang, "map"), classes=["my-h"])
-        labels = {tr(lang, "map_diff"): "diff", tr(lang, "map_level"): "level"}
-        solara.ToggleButtonsSingle(
-            value=tr(lang, "map_diff" if which == "diff" else "map_level"),
-            on_value=lambda v: set_which(labels[v]),
-            values=list(labels),
-            dense=True,
-            classes=["my-map-which"],
-        )
-        if which == "diff":
-            rv.Select(
-                items=[{"text": tr(lang, f"h_{m}"), "value": m} for m in MAP_METRICS],
-                v_model=metric,
-                on_v_model=set_metric,
-                dense=True,
-                hide_details=True,
-                style_="max-width: 230px",
-                class_="my-map-metric",
-            )
-    solara.HTML(tag="div", unsafe_innerHTML=svg, attributes={"data-map": which}, classes=["my-mapbox"])
-    solara.HTML(tag="div", unsafe_innerHTML=tr(lang, "map_note"), classes=["my-hint"])
 
 
 @solara.component
@@ -217,6 +154,9 @@ def ResultPanels(session: Session, rev: Any):
     solara.HTML(tag="div", unsafe_innerHTML=headline_html(res, lang))
     solara.HTML(tag="h3", unsafe_innerHTML=tr(lang, "curves"), classes=["my-h"])
     solara.HTML(tag="div", unsafe_innerHTML=tr(lang, "curves_note"), classes=["my-hint"])
+    if session.overlays:
+        note = tr(lang, "overlay_note")
+        solara.HTML(tag="div", unsafe_innerHTML=note, classes=["my-hint", "my-overlay-note"])
     Charts(session, rev)
     solara.HTML(tag="h3", unsafe_innerHTML=tr(lang, "mech_title"), classes=["my-h"])
     solara.HTML(tag="div", unsafe_innerHTML=mechanisms_html(res, session.enabled(), session.draft, lang))

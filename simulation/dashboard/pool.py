@@ -118,7 +118,7 @@ def warm_worker(parent: int, modules: Sequence[str], region: str | None) -> None
     """Worker initializer: exit with the server, import the model, read the region once."""
     import importlib
 
-    from simulation.sweep_exec import _exit_with_parent
+    from simulation.experiments.sweep.exec import _exit_with_parent
 
     _exit_with_parent(parent)
     for name in modules:
@@ -192,7 +192,7 @@ class Scheduler:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            from simulation.sweep_exec import worker_threads
+            from simulation.experiments.sweep.exec import worker_threads
             from simulation.workers import main_script_hidden
 
             ctx = multiprocessing.get_context("spawn")  # no inherited server threads or state

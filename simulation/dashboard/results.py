@@ -5,7 +5,7 @@ section back to its default, i.e. off) and the scenario with that same seed (com
 numbers), at ``scale`` times the config's agent counts. It returns a :class:`PairedResult`: every
 run's yearly model table and a few city columns as numpy arrays, from which the page reads the mean
 effect of each metric, year by year and aggregated, with a 95% t interval over the seeds (the same
-statistics as ``run.py compare``, ``simulation.compare``).
+statistics as ``run.py compare``, ``simulation.experiments.compare``).
 
 Pure and picklable: no Solara import, inputs a pydantic ``Config`` and ints, outputs a dataclass of
 numpy arrays and small pandas frames, so a worker pool can run it in other processes. The page calls
@@ -13,7 +13,7 @@ it through the module-level hook :data:`RUNNER`, which a pool may replace (``RUN
 here). The parts are public so a pool can cache each side run by content: :func:`run_side` (one
 config, one seed, one scale) and :func:`pair` (side runs -> result); ``run_paired`` is just both.
 
-Seeds: the page uses :func:`simulation.compare.replicate_seeds` of the root seed, so its full
+Seeds: the page uses :func:`simulation.experiments.compare.replicate_seeds` of the root seed, so its full
 result is the one ``run.py compare BASE SCENARIO --replicates N`` gives with the same root seed.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import Config, validate
-from simulation.estimators import t_summary
+from simulation.experiments.validate.estimators import t_summary
 from simulation.model import MiddleYangtzeModel
 
 CONFIDENCE = 0.95
@@ -101,6 +101,7 @@ class SideRun:
     cities: dict[str, np.ndarray]  # CITY_COLUMNS -> (n_years, n_cities)
     edges: pd.DataFrame  # links open in the last year, with a 'highlight' flag for lever corridors
     wall_s: float
+    commute: np.ndarray | None = None  # (n_cities, n_cities) home x work commuters of the last year
 
 
 def run_side(cfg: Config, seed: int, scale: float = 1.0) -> SideRun:
@@ -119,7 +120,19 @@ def run_side(cfg: Config, seed: int, scale: float = 1.0) -> SideRun:
         if k in c.columns:
             wide = c.pivot(index="year", columns="city", values=k).reindex(index=years, columns=list(ids))
             per_city[k] = wide.to_numpy(float)
-    return SideRun(int(seed), years, cols, ids, per_city, edges_of(model), time.perf_counter() - t0)
+    commute = commute_matrix(tables["flows"], ids, int(years[-1]))
+    return SideRun(int(seed), years, cols, ids, per_city, edges_of(model), time.perf_counter() - t0, commute)
+
+
+def commute_matrix(flows: pd.DataFrame, ids: Sequence[str], year: int) -> np.ndarray:
+    """Commuters from home city (row) to work city (column) in ``year``, persons (zeros if none)."""
+    out = np.zeros((len(ids), len(ids)))
+    f = flows[(flows["kind"] == "commute") & (flows["year"] == year)]
+    pos = {c: i for i, c in enumerate(ids)}
+    for o, d, n in zip(f["origin"], f["destination"], f["count"], strict=True):
+        if o in pos and d in pos:
+            out[pos[o], pos[d]] += float(n)
+    return out
 
 
 def _numeric(s: pd.Series) -> bool:
@@ -202,6 +215,8 @@ class PairedResult:
     edges_scen: pd.DataFrame
     wall_s: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    commute_base: np.ndarray | None = None  # (n_seeds, n_cities, n_cities) last-year home x work
+    commute_scen: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -256,6 +271,12 @@ class PairedResult:
             rows.append({**e.__dict__, "significant": e.significant})
         return pd.DataFrame(rows, index=pd.Index(self.city_ids, name="city"))
 
+    def commute_means(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Mean last-year commuters home x work (baseline, scenario) over the seeds, if recorded."""
+        if self.commute_base is None or self.commute_scen is None:
+            return None
+        return self.commute_base.mean(axis=0), self.commute_scen.mean(axis=0)
+
     def yearly_frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """One row per (metric, year): the mean levels, the effect and its interval (for CSV)."""
         rows = []
@@ -300,10 +321,13 @@ def pair(
         "config": cfg.model_dump(mode="json"),
         "run_s": [r.wall_s for r in runs],
     }
+    has_commute = all(getattr(r, "commute", None) is not None for r in runs)
+    sides = (base_runs, scen_runs)
+    commute = [np.stack([r.commute for r in side]) if has_commute else None for side in sides]
     return PairedResult(
         tuple(int(s) for s in seeds), float(scale), base_runs[0].years.copy(), tuple(names),
         stack(base_runs), stack(scen_runs), base_runs[0].city_ids, ccols, stack_c(base_runs),
-        stack_c(scen_runs), base_runs[0].edges, scen_runs[0].edges, wall_s, meta,
+        stack_c(scen_runs), base_runs[0].edges, scen_runs[0].edges, wall_s, meta, *commute,
     )  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 A result is stored under the sha256 of what determines it: the kind of job (the runner function's
 qualified name), the canonical JSON of the resolved config, the seeds, the scale and the code
-version (``sweep_exec.source_sha256``: every source and data file under ``simulation/`` and
+version (``workers.source_sha256``: every source and data file under ``simulation/`` and
 ``agents/``, so any change of the model, a lever or the built-in region makes every old key
 unreachable). A config whose ``run.region`` is a folder outside the package also hashes that
 folder's files. Two sessions asking for the same scenario with the same seeds therefore meet at
@@ -40,7 +40,7 @@ CACHE_DIR = Path(__file__).resolve().parents[2] / "results" / ".cache"
 
 def code_version() -> str:
     """sha256 of the model's source and data (imported late: it reads every source file once)."""
-    from simulation.sweep_exec import source_sha256
+    from simulation.workers import source_sha256
 
     return source_sha256()
 

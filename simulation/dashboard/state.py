@@ -197,6 +197,7 @@ class Session:
         self.result_key: str | None = None  # the key the preview and full result belong to
         self.timings: dict[str, float] = {}  # seconds: preview, full (request to result)
         self.computing: str | None = None  # "preview" | "full" while a request runs
+        self.overlays: list[Any] = []  # saved scenarios drawn with this one (scenarios.Overlay)
 
     def _fresh(self) -> dict[str, Any]:
         raw = _default_raw()
@@ -420,7 +421,7 @@ class Session:
     # ------------------------------------------------------------------ results
     def job(self) -> tuple[str, Config, list[int]] | None:
         """(key, config, seeds) of the draft's paired comparison; None (with a message) if invalid."""
-        from simulation.compare import replicate_seeds
+        from simulation.experiments.compare import replicate_seeds
 
         try:
             cfg = validate(self.draft, "<dashboard>")
@@ -507,20 +508,30 @@ class Session:
         return f"midyangtze-{stem}-seed{self.draft['run']['seed']}.{ext}"
 
     def export_csv(self) -> str:
-        res = self.result
-        if res is None:
-            return ""
-        cols = [*CURVES, *sorted({c for k in self.enabled() for c in _indicators(k) if res.has(c)})]
-        df = res.yearly_frame([c for c in cols if res.has(c)])
-        df.insert(1, "seeds", res.n)
-        df.insert(2, "scale", res.scale)
-        return df.to_csv(index=False)
+        """The per-year results of this scenario and of every overlaid one (``exports.results_csv``)."""
+        from .exports import entries, results_csv
+
+        return results_csv(entries(self))
+
+    def export_png(self) -> bytes:
+        """The curves of this scenario and the overlaid ones (``exports.curves_png``). A bound method,
+        not a lambda: ``solara.FileDownload`` drops a pending download when its data changes."""
+        from .exports import curves_png, entries
+
+        return curves_png(entries(self), self.lang)
+
+    def export_summary(self) -> str:
+        """The one-page summary (``exports.summary_html``)."""
+        from .exports import summary_html
+
+        return summary_html(self)
 
     # ------------------------------------------------------------------ archives
     def open_archive(self, name: str) -> bool:
         """Load the settings of an archive listed in results/ (by its folder name only: no path
         typed by a visitor is ever opened)."""
-        from simulation.archive import ArchiveError, checked_manifest
+        from simulation.archive.errors import ArchiveError
+        from simulation.archive.manifest import checked_manifest
 
         if name not in archive_names(RESULTS_DIR):
             self.message = ("error", tr(self.lang, "archive_not_listed"))
@@ -543,12 +554,6 @@ def preview_scale(cfg: Config) -> float:
     """The preview's scale: ``PREVIEW_SCALE``, but never under ``PREVIEW_MIN_AGENTS`` talent agents
     (fewer leave cities without talent and the preview says nothing)."""
     return min(1.0, max(PREVIEW_SCALE, PREVIEW_MIN_AGENTS / cfg.scale.talent_agents))
-
-
-def _indicators(lever: str) -> list[str]:
-    from .levers import INDICATORS
-
-    return [c for c in INDICATORS.get(lever, []) if not c.startswith("city:")]
 
 
 def archive_names(folder: Path = RESULTS_DIR) -> list[str]:

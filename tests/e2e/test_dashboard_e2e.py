@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation.compare import replicate_seeds
 from simulation.config import load_config
 from simulation.dashboard.i18n import tr
 from simulation.dashboard.results import run_paired
+from simulation.experiments.compare import replicate_seeds
 from simulation.region import load_region
 
 CHROMIUM = os.environ.get("MIDYANGTZE_CHROMIUM", "/usr/bin/chromium")
