@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class CityAgent(mesa.Agent):
     """A city of the region. Its state is row ``index`` of the model's city arrays."""
 
-    def __init__(self, model: MiddleYangtzeModel, index: int, city_id: str, province: str) -> None:
+    def __init__(self, model: ModelState, index: int, city_id: str, province: str) -> None:
         super().__init__(model)
         self.index = index
         self.city_id = city_id

@@ -9,7 +9,7 @@ import mesa
 from simulation.params import SECTORS
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class FirmAgent(mesa.Agent):
@@ -19,7 +19,7 @@ class FirmAgent(mesa.Agent):
     emissions are decided for all firms at once over arrays (``simulation.firms``).
     """
 
-    def __init__(self, model: MiddleYangtzeModel, slot: int) -> None:
+    def __init__(self, model: ModelState, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
 

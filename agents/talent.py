@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class TalentAgent(mesa.Agent):
@@ -19,7 +19,7 @@ class TalentAgent(mesa.Agent):
     that row, so per-agent code and array code always see the same state.
     """
 
-    def __init__(self, model: MiddleYangtzeModel, slot: int) -> None:
+    def __init__(self, model: ModelState, slot: int) -> None:
         super().__init__(model)
         self.slot = slot
 

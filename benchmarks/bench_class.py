@@ -148,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick:
         a.seeds, a.preview_seeds = 2, 1
         overrides += ["scale.talent_agents=5000", "scale.firm_agents=500", "run.end_year=2025"]
-    from simulation.compare import replicate_seeds
     from simulation.dashboard import pool, results
+    from simulation.experiments.compare import replicate_seeds
 
     probe = scenarios("identical", 1, overrides)[0]
     seeds = replicate_seeds(probe.run.seed, a.seeds)

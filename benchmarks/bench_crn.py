@@ -41,8 +41,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # The only imports of the model package (update these when simulation/ moves to simulation/core/):
-from simulation.compare import replicate_seeds  # noqa: E402  seeds of run.py compare's replicates
 from simulation.config import load_config  # noqa: E402  read + validate a TOML config
+from simulation.experiments.compare import replicate_seeds  # noqa: E402  seeds of run.py compare's replicates
 from simulation.model import MiddleYangtzeModel  # noqa: E402  one run: Model(cfg, rng=seed).run().tables()
 
 BASELINE = ROOT / "configs" / "baseline.toml"

@@ -49,7 +49,7 @@ DEFAULT_PLAN = "process:1,process:2,dask:2"
 
 
 def measure(sweep, out: Path, executor: str, workers: int) -> float:
-    from simulation.sweep import run_sweep
+    from simulation.experiments.sweep.run import run_sweep
 
     kw = {"reuse": False} if "reuse" in inspect.signature(run_sweep).parameters else {}
     t0 = time.perf_counter()
@@ -88,7 +88,7 @@ def main() -> int:
     plan = parse_plan(args.plan) + ([("serial", 1)] if args.serial else [])
     points = max(1, args.runs // 2)
 
-    from simulation.sweep import load_sweep
+    from simulation.experiments.sweep.spec import load_sweep
 
     times: dict[tuple[str, int], list[float]] = {k: [] for k in plan}
     loads: list[float] = []

@@ -18,21 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from simulation.archive import (
-    ArchiveError,
-    VerifyReport,
-    check_files,
-    check_out,
-    list_archives,
-    read_manifest,
-    show_archive,
-    verify_archive,
-    write_archive,
-)
+from simulation.archive.errors import ArchiveError
+from simulation.archive.manifest import check_files, read_manifest
+from simulation.archive.paths import check_out, display
+from simulation.archive.run import list_archives, show_archive, verify_archive, write_archive
+from simulation.archive.verify import VerifyReport
 from simulation.calibrate.command import CALIBRATE_HELP, add_calibrate_arguments, cmd_calibrate
-from simulation.compare import COMPARE_HELP, add_compare_arguments, cmd_compare, verify_compare_archive
+from simulation.compare_cli import COMPARE_HELP, add_compare_arguments, cmd_compare
 from simulation.config import Config, load_config
 from simulation.dashboard import DASHBOARD_HELP, add_dashboard_arguments, cmd_dashboard
+from simulation.experiments.compare_archive import verify_compare_archive
 from simulation.experiments.discover_archive import (
     DISCOVER_HELP,
     add_discover_arguments,
@@ -45,24 +40,30 @@ from simulation.experiments.optimise_archive import (
     cmd_optimise,
     cmd_verify_optimise,
 )
-from simulation.limits import cap_line, check_arguments, check_compare, check_config, config_source, relabel
-from simulation.params import ConfigError
-from simulation.region import RegionError
-from simulation.runner import run_config
-from simulation.sweep import (
+from simulation.experiments.sweep.cli import (
+    ANALYZE_HELP,
     SWEEP_HELP,
+    add_analyze_arguments,
     add_sweep_arguments,
     add_verify_sample_argument,
+    cmd_analyze,
     cmd_sweep,
     cmd_verify_sweep,
 )
-from simulation.sweep_analysis import ANALYZE_HELP, add_analyze_arguments, cmd_analyze
-from simulation.validation import (
-    VALIDATE_HELP,
-    add_validate_arguments,
-    cmd_validate,
-    verify_validation_archive,
+from simulation.experiments.validate.pipeline import BASELINE as VALIDATE_BASELINE
+from simulation.experiments.validate.pipeline import (
+    DEFAULT_REPLICATES,
+    DEFAULT_SEEDS,
+    load_scenarios,
+    run_validation,
 )
+from simulation.experiments.validate.store import verify_validation_archive
+from simulation.limits import cap_line, check_arguments, check_compare, check_config, config_source, relabel
+from simulation.params import ConfigError
+from simulation.region import RegionError
+from simulation.report.validation_archive import write_validation_archive
+from simulation.report.validation_text import estimate_text, literature_text
+from simulation.runner import run_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "baseline.toml"
@@ -99,15 +100,6 @@ def one_line(err: Exception, limit: int = 300) -> str:
     file, fld, message = (str(x) for x in parts)
     cut = [x if len(x) <= limit else f"{x[: limit - 1]}… ({len(x):,} characters)" for x in (file, fld)]
     return f"{cut[0]}: {cut[1]}: {message}"
-
-
-def display(path: Path) -> str:
-    """``path`` relative to the working folder when it lies inside it, else absolute."""
-    path = Path(path).resolve()
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def progress_wanted() -> bool:
@@ -161,6 +153,82 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"ran {args.config} seed {result.seed}: {cfg.run.start_year}-{cfg.run.end_year}, "
         f"GDP {g0:.2f} -> {g1:.2f} trillion yuan, {result.wall_time_s:.1f} s"
     )
+    print(f"archive: {display(path)}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- validate
+VALIDATE_HELP = "stylized-facts report: the model against the literature over several seeds and what-ifs"
+
+
+def add_validate_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``validate``: [--seeds N] [--replicates N] [--seed S] [--set KEY=VALUE ...]
+    [--workers N] [--out DIR]."""
+    p.add_argument(
+        "--seeds", type=int, default=DEFAULT_SEEDS, help=f"baseline seeds, >= 2 (default {DEFAULT_SEEDS})"
+    )
+    p.add_argument(
+        "--replicates",
+        type=int,
+        default=DEFAULT_REPLICATES,
+        help="paired replicates per what-if (circles, transfer, integration, alliance), >= 2 "
+        f"(default {DEFAULT_REPLICATES})",
+    )
+    p.add_argument("--seed", type=int, default=None, help="root seed (default: run.seed of the baseline)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting in the baseline and every what-if, e.g. scale.talent_agents=20000 "
+        "(repeatable)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes for the what-ifs (results do not depend on it)"
+    )
+    p.add_argument("--out", type=Path, default=None, help="archive folder (new or empty; default: results/)")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the validation, write its archive, print the facts and ``archive: PATH`` last.
+
+    Raises:
+        ConfigError, RegionError, ArchiveError (ValueErrors): bad input (the CLI: exit code 2).
+    """
+    if args.out is not None:
+        check_out(Path(args.out))
+    if args.seeds < 2:
+        raise ConfigError("command line", "--seeds", f"{args.seeds} (allowed: integer >= 2)")
+    if args.replicates < 2:
+        raise ConfigError("command line", "--replicates", f"{args.replicates} (allowed: integer >= 2)")
+    if args.workers < 1:
+        raise ConfigError("command line", "--workers", f"{args.workers} (allowed: integer >= 1)")
+    if args.seed is not None and args.seed < 0:
+        raise ConfigError("command line", "--seed", f"{args.seed} (allowed: integer >= 0)")
+    sets = list(getattr(args, "set", None) or [])
+    base_cfg = load_config(VALIDATE_BASELINE, sets)
+    scen_cfgs, sources = load_scenarios(sets)
+    result = run_validation(
+        base_cfg,
+        scen_cfgs,
+        args.seeds,
+        args.replicates,
+        args.seed,
+        scenario_sources=sources,
+        progress=progress_wanted(),
+        workers=args.workers,
+    )
+    path = write_validation_archive(result, args.out, command=getattr(args, "argv", None))
+    n_in = int(result.facts["in_range"].sum())
+    print(
+        f"validated: {len(result.seeds)} seeds, {result.replicates} replicates per what-if, "
+        f"{result.wall_time_s:.0f} s; {n_in} of {len(result.facts)} facts in range"
+    )
+    for _, r in result.facts.iterrows():
+        print(
+            f"- {r['verdict']:>12}: {r['description']}: literature {literature_text(r)}, "
+            f"model {estimate_text(r)} {r['unit']}"
+        )
     print(f"archive: {display(path)}")
     return 0
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import Config, apply_overrides, validate
-from simulation.estimators import t_summary
+from simulation.experiments.validate.estimators import t_summary
 
 PARTS = {"border": "border_cost_cut", "hukou": "hukou_cost_cut", "retention": "retention_bonus"}
 

@@ -385,18 +385,19 @@ def relabel(err: Exception, file: str, sets: Any = None) -> Exception:
 
 
 # ---------------------------------------------------------------------------- model table columns
-_COLUMNS: dict[str, frozenset[str]] = {}
+_TABLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def model_columns(cfg: Config) -> frozenset[str]:
-    """The columns of the model table a run of ``cfg`` writes, from a one-year run at the smallest
-    scale (levers add their own columns; ~0.5 s, cached per config)."""
+def table_columns(cfg: Config) -> tuple[frozenset[str], frozenset[str]]:
+    """The columns of the model and cities tables a run of ``cfg`` writes, from a short run at the
+    smallest scale that reaches every enabled lever's start year (levers add their own columns;
+    ~0.5 s, cached per config)."""
     import warnings
 
     from simulation.config import LEVER_SECTIONS, apply_overrides, to_toml, validate
 
     key = to_toml(cfg)
-    if key not in _COLUMNS:
+    if key not in _TABLES:
         from simulation.model import MiddleYangtzeModel
 
         starts = [getattr(cfg, s).start_year for s in LEVER_SECTIONS if getattr(cfg, s).enabled]
@@ -410,9 +411,14 @@ def model_columns(cfg: Config) -> frozenset[str]:
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = MiddleYangtzeModel(small).run()
-        _COLUMNS[key] = frozenset(model.tables()["model"].columns)
-    return _COLUMNS[key]
+            tables = MiddleYangtzeModel(small).run().tables()
+        _TABLES[key] = (frozenset(tables["model"].columns), frozenset(tables["cities"].columns))
+    return _TABLES[key]
+
+
+def model_columns(cfg: Config) -> frozenset[str]:
+    """The columns of the model table a run of ``cfg`` writes (see :func:`table_columns`)."""
+    return table_columns(cfg)[0]
 
 
 # ---------------------------------------------------------------------------- dask

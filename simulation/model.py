@@ -30,6 +30,7 @@ from simulation.core.environment import Environment
 from simulation.core.firms import FirmStage
 from simulation.core.firmtable import FirmTable
 from simulation.core.indicators import GreenAccounts
+from simulation.core.observed_path import follow_index, levels_from_growth
 from simulation.core.population import Population
 from simulation.core.shocks import shock_factor
 from simulation.core.streams import Streams
@@ -354,8 +355,7 @@ class MiddleYangtzeModel(mesa.Model):
         shock = shock_factor(cfg.shocks, self.year, self.city_ids, self.prov, self.provinces)
         shifter = z * agg * self.tfp[None, :] * damage * mod["talent_pool_tfp"][:, None] * mod["tfp_sector"]
         shifter = shifter * shock
-        years = self.year - self.config.run.start_year
-        outside = self.outside_spending0 * (1 + cfg.production.outside_growth) ** years
+        outside = self.outside_spending0 * self.outside_index(self.year)
         res = self.production.solve(
             shifter,
             h_eff,
@@ -384,6 +384,14 @@ class MiddleYangtzeModel(mesa.Model):
         ).ravel()[cs] * share
         margin = res.profits.ravel()[cs] * share
         f.profit[live] = margin - f.fixed_cost[live] * self.city.wage_general[f.city[live]] / 1e8
+
+    def outside_index(self, year: int) -> float:
+        """The rest of China's spending relative to the first year: China's observed real growth
+        while the region's series lasts (production.outside_follows_china), then outside_growth."""
+        p, start = self.config.production, self.config.run.start_year
+        series = getattr(self.region, "china_growth", None) if p.outside_follows_china else None
+        levels = {} if series is None else levels_from_growth(series.to_dict(), start)
+        return follow_index(levels, start, year, p.outside_growth)
 
     def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:
         """Income of residents (yuan): value added less talent pay at work plus talent pay at home,

@@ -120,6 +120,15 @@ class Region:
         return nat.groupby("year").pm25.mean() if len(nat) else None
 
     @property
+    def china_growth(self) -> pd.Series | None:
+        """China's real GDP growth (%) by year, first published (china_growth.csv), if present."""
+        df = self.extra.get(CHINA_GROWTH)
+        if df is None:
+            return None
+        rows = df.dropna(subset=["gdp_real_growth"])
+        return rows.groupby("year").gdp_real_growth.mean() if len(rows) else None
+
+    @property
     def provinces(self) -> list[str]:
         """Sorted unique province names."""
         return sorted(self.cities["province"].unique())
@@ -359,15 +368,18 @@ def _shown(path: Path | str, limit: int = 120) -> str:
 
 
 REGULATION, RIVER_FLOW, PM25_OBSERVED = "regulation.csv", "river_flow.csv", "pm25_observed.csv"
+CHINA_GROWTH = "china_growth.csv"
 ENV_TABLES: dict[str, dict[str, tuple[float, float]]] = {  # numeric columns and their allowed ranges
     REGULATION: {"start_year": (1990, 2100), "end_year": (1990, 2100), "intensity_change_per_year": (-1, 1)},
     RIVER_FLOW: {"mean_discharge_m3s": (0, 1e6)},
     PM25_OBSERVED: {"year": (1990, 2100), "pm25": (0, 1000)},
+    CHINA_GROWTH: {"year": (1990, 2100), "gdp_real_growth": (-50, 50)},
 }
 ENV_TEXT = {
     REGULATION: ("policy", "pollutant", "scope_sector"),
     RIVER_FLOW: ("city",),
     PM25_OBSERVED: ("city",),
+    CHINA_GROWTH: ("source",),
 }
 
 

@@ -19,6 +19,7 @@ import copy
 import ctypes
 import functools
 import hashlib
+import importlib
 import importlib.util
 import os
 import platform
@@ -107,13 +108,13 @@ def identity_text(identity: dict[str, Any]) -> str:
     return f"code {str(code)[:12] if code else 'none'}, uv.lock {str(lock)[:12] if lock else 'none'}"
 
 
-def worker_report() -> dict[str, Any]:
-    """What a worker says in the Dask pre-flight: whether it imports what a run needs, and its code
-    identity. Never raises: an import failure comes back as ``{"ok": False, "error": ...}``."""
+def worker_report(modules: tuple[str, ...]) -> dict[str, Any]:
+    """What a worker says in the Dask pre-flight: whether it imports ``modules`` (what a run needs,
+    named by the executor that asks), and its code identity. Never raises: an import failure comes
+    back as ``{"ok": False, "error": ...}``."""
     try:
-        import simulation.config  # noqa: F401 - what run_task imports
-        import simulation.model  # noqa: F401
-        import simulation.sweep_exec  # noqa: F401
+        for name in modules:
+            importlib.import_module(name)
     except Exception as err:  # noqa: BLE001 - reported, not raised
         return {"ok": False, "error": f"{type(err).__name__}: {' '.join(str(err).split())}"[:300]}
     return {

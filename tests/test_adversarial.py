@@ -49,9 +49,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation import archive as arc
 from simulation import cli, limits
-from simulation import sweep as sw
+from simulation.archive.files import MANIFEST
+from simulation.experiments.sweep import folder
 from simulation.region import BUILTIN_REGIONS_DIR
 
 SMALL = ["--set", "scale.talent_agents=1500", "--set", "scale.firm_agents=200", "--years", "2"]
@@ -579,12 +579,12 @@ def archive_case(
 
 
 def set_manifest(change: Callable[[dict], object]) -> Callable[[Path], None]:
-    from simulation import manifest as schema
+    from simulation.archive import schema
 
     def tamper(p: Path) -> None:
-        m = json.loads((p / arc.MANIFEST).read_text())
+        m = json.loads((p / MANIFEST).read_text())
         new = change(m)
-        (p / arc.MANIFEST).write_text(json.dumps(schema.sealed(m if new is None else new)))
+        (p / MANIFEST).write_text(json.dumps(schema.sealed(m if new is None else new)))
 
     return tamper
 
@@ -593,17 +593,15 @@ archive_case(
     "deeply nested manifest JSON",
     "run",
     ["verify"],
-    lambda p: (p / arc.MANIFEST).write_text("[" * 100_000 + "]" * 100_000),
+    lambda p: (p / MANIFEST).write_text("[" * 100_000 + "]" * 100_000),
     ["manifest.json"],
 )
-archive_case(
-    "empty manifest", "run", ["show"], lambda p: (p / arc.MANIFEST).write_text(""), ["manifest.json"]
-)
+archive_case("empty manifest", "run", ["show"], lambda p: (p / MANIFEST).write_text(""), ["manifest.json"])
 archive_case(
     "manifest a folder",
     "run",
     ["verify"],
-    lambda p: ((p / arc.MANIFEST).unlink(), (p / arc.MANIFEST).mkdir()),
+    lambda p: ((p / MANIFEST).unlink(), (p / MANIFEST).mkdir()),
     ["manifest.json"],
 )
 archive_case(
@@ -766,7 +764,7 @@ def _snapshot(folder: Path) -> set[str]:
 @pytest.fixture(autouse=True)
 def _results_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
-    monkeypatch.setattr(sw, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(folder, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.delenv(limits.MEMORY_ENV, raising=False)
 
 

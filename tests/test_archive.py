@@ -9,16 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation import archive as arc
-from simulation.archive import (
-    ArchiveError,
-    list_archives,
-    parquet_bytes,
-    sha256_file,
-    show_archive,
-    verify_archive,
-    write_archive,
-)
+from simulation.archive.errors import ArchiveError
+from simulation.archive.files import parquet_bytes, sha256_file
+from simulation.archive.provenance import PACKAGES
+from simulation.archive.run import list_archives, show_archive, verify_archive, write_archive
 from simulation.config import load_config
 from simulation.runner import RunResult, run_config
 
@@ -71,7 +65,7 @@ def test_manifest_describes_the_run_and_hashes_every_file(archive: Path, result:
     assert m["config"] == result.config.model_dump(mode="json")
     assert m["command"] == ["test"] and m["config_source"] == "small.toml"
     assert {"git_commit", "git_dirty"} <= set(m["code"])
-    assert set(m["packages"]) == set(arc.PACKAGES) and m["packages"]["pandas"]
+    assert set(m["packages"]) == set(PACKAGES) and m["packages"]["pandas"]
     assert m["region"]["files_sha256"]["cities.csv"]
     on_disk = {p.relative_to(archive).as_posix() for p in archive.rglob("*") if p.is_file()}
     assert set(m["files"]) == on_disk - {"manifest.json"}

@@ -8,15 +8,21 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from simulation import archive as arc
-from simulation import cli, sweep_run
-from simulation import manifest as schema
-from simulation import sweep as sw
+from simulation import cli
+from simulation.archive import atomic, files, schema
+from simulation.archive import run as run_archive_kind
+from simulation.archive.files import MANIFEST
+from simulation.experiments.sweep import folder
+from simulation.experiments.sweep import run as sweep_run
+from simulation.experiments.sweep.run import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
+from simulation.experiments.sweep.store import ANALYSIS, LOCK
 
 SMALL = ["--set", "scale.talent_agents=1500", "--set", "scale.firm_agents=200", "--years", "2"]
 SWEEP = """
@@ -38,11 +44,19 @@ seed = 5
 @pytest.fixture(autouse=True)
 def _results_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
-    monkeypatch.setattr(sw, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(folder, "RESULTS_DIR", tmp_path / "results")
 
 
 def _main(argv: list[str]) -> int:
     return cli.main(argv)
+
+
+def _hashing_modules() -> list[object]:
+    """The modules of simulation.archive that call ``sha256_file`` under that name."""
+    return [
+        m for name, m in sorted(sys.modules.items())
+        if name.startswith("simulation.archive.") and getattr(m, "sha256_file", None) is files.sha256_file
+    ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -80,12 +94,12 @@ def copy_of(archive: Path, tmp_path: Path, name: str = "copy") -> Path:
 
 
 def edit_manifest(path: Path, change: Callable[[dict], object], reseal: bool = False) -> None:
-    m = json.loads((path / arc.MANIFEST).read_text())
+    m = json.loads((path / MANIFEST).read_text())
     new = change(m)
     m = m if new is None else new
     if reseal:
         m = schema.sealed(m)
-    (path / arc.MANIFEST).write_text(json.dumps(m))
+    (path / MANIFEST).write_text(json.dumps(m))
 
 
 def one_error_line(code: int, capsys: pytest.CaptureFixture[str], *needles: str) -> str:
@@ -109,10 +123,10 @@ def _drop_design_parameters(m: dict) -> None:
 
 
 MANIFEST_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
-    "missing manifest": (lambda p: (p / arc.MANIFEST).unlink(), "manifest.json: missing"),
-    "invalid JSON": (lambda p: (p / arc.MANIFEST).write_text('{"seed": 4'), "manifest.json: json:"),
-    "not UTF-8": (lambda p: (p / arc.MANIFEST).write_bytes(b"\xff\xfe{}"), "manifest.json: json:"),
-    "a JSON list": (lambda p: (p / arc.MANIFEST).write_text("[1, 2]"), "(top level): is a list"),
+    "missing manifest": (lambda p: (p / MANIFEST).unlink(), "manifest.json: missing"),
+    "invalid JSON": (lambda p: (p / MANIFEST).write_text('{"seed": 4'), "manifest.json: json:"),
+    "not UTF-8": (lambda p: (p / MANIFEST).write_bytes(b"\xff\xfe{}"), "manifest.json: json:"),
+    "a JSON list": (lambda p: (p / MANIFEST).write_text("[1, 2]"), "(top level): is a list"),
     "files as a string": (lambda p: edit_manifest(p, _set("files", "all")), ": files: expected a valid dict"),
     "seed as text": (lambda p: edit_manifest(p, _set("seed", "42")), ": seed: expected a valid integer"),
     "seed a boolean": (lambda p: edit_manifest(p, _set("seed", True)), ": seed:"),
@@ -149,9 +163,9 @@ MANIFEST_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "manifest a symlink": (
         lambda p: (
-            (p / "m.json").write_bytes((p / arc.MANIFEST).read_bytes()),
-            (p / arc.MANIFEST).unlink(),
-            (p / arc.MANIFEST).symlink_to("m.json"),
+            (p / "m.json").write_bytes((p / MANIFEST).read_bytes()),
+            (p / MANIFEST).unlink(),
+            (p / MANIFEST).symlink_to("m.json"),
         ),
         "manifest.json: symlink",
     ),  # fmt: skip
@@ -168,9 +182,12 @@ def test_a_bad_manifest_is_refused_in_one_line(
     copy = copy_of(run_archive, tmp_path)
     tamper(copy)
     opened: list[Path] = []
-    real = arc.sha256_file
-    monkeypatch.setattr(arc, "sha256_file", lambda p: opened.append(Path(p)) or real(p))
-    monkeypatch.setattr(arc, "run_config", lambda *a, **k: pytest.fail("re-ran an untrusted archive"))
+    real = files.sha256_file
+    for module in _hashing_modules():  # every binding of sha256_file in the storage layer
+        monkeypatch.setattr(module, "sha256_file", lambda p: opened.append(Path(p)) or real(p))
+    monkeypatch.setattr(
+        run_archive_kind, "run_config", lambda *a, **k: pytest.fail("re-ran an untrusted archive")
+    )
     one_error_line(_main([command, str(copy)]), capsys, str(copy), needle)
     assert all(p.resolve().is_relative_to(copy.resolve()) for p in opened), opened
     assert not any(".." in p.parts or p.name in ("passwd", "shadow") for p in opened)
@@ -186,7 +203,7 @@ def test_a_sweep_manifest_without_design_parameters_is_refused(
 
 
 def test_the_digest_is_over_the_canonical_manifest(run_archive: Path) -> None:
-    m = json.loads((run_archive / arc.MANIFEST).read_text())
+    m = json.loads((run_archive / MANIFEST).read_text())
     assert m["schema_version"] == schema.SCHEMA_VERSION == 2
     assert m[schema.DIGEST] == schema.digest(m) == schema.digest(json.loads(json.dumps(m, indent=0)))
     body = {k: v for k, v in m.items() if k != schema.DIGEST}
@@ -242,7 +259,7 @@ def test_files_that_differ_fail_verify_without_a_rerun_and_are_refused_by_show(
     copy = copy_of(run_archive, tmp_path)
     tamper(copy)
     monkeypatch.setattr(
-        arc, "run_config", lambda *a, **k: pytest.fail("re-ran an archive whose files differ")
+        run_archive_kind, "run_config", lambda *a, **k: pytest.fail("re-ran an archive whose files differ")
     )
     assert _main(["verify", str(copy)]) == 1
     out, err = capsys.readouterr()
@@ -274,7 +291,7 @@ def test_analyze_checks_the_hashes_first(
     copy = copy_of(sweep_archive, tmp_path)
     tamper(copy)
     one_error_line(_main(["analyze", str(copy), "--no-plots"]), capsys, str(copy), needle)
-    assert not (copy / sw.ANALYSIS).exists()
+    assert not (copy / ANALYSIS).exists()
     assert _main(["verify", str(copy), "--sample", "0"]) in (1, 2)
     assert "Traceback" not in "".join(capsys.readouterr())
 
@@ -300,7 +317,7 @@ def test_verify_sample_nonsense_is_refused(
 
 # ---------------------------------------------------------------------------- every writer verifies
 def _verified(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> None:
-    m = json.loads((path / arc.MANIFEST).read_text())
+    m = json.loads((path / MANIFEST).read_text())
     assert m[schema.DIGEST] == schema.digest(m)
     assert _main(["verify", str(path), *extra]) == 0
     out = capsys.readouterr().out
@@ -337,9 +354,9 @@ def test_sweep_archive_verifies_and_analyzes(sweep_archive: Path, capsys: pytest
     shutil.copytree(sweep_archive, copy)
     assert _main(["analyze", str(copy), "--no-plots"]) == 0
     capsys.readouterr()
-    (copy / sw.LOCK).touch()
+    (copy / LOCK).touch()
     _verified(copy, capsys, "--sample", "0")  # the lock and the analysis folder are outside the manifest
-    m = json.loads((copy / sw.ANALYSIS / arc.MANIFEST).read_text())
+    m = json.loads((copy / ANALYSIS / MANIFEST).read_text())
     assert m[schema.DIGEST] == schema.digest(m)
 
 
@@ -354,8 +371,8 @@ def test_a_resumed_sweep_verifies(
     with monkeypatch.context() as mp:  # the run files are written, then the process "dies"
         mp.setattr(sweep_run, "build_index", lambda *a, **k: (_ for _ in ()).throw(Killed()))
         with pytest.raises(Killed):
-            sw.run_sweep(sw.load_sweep(sweep_file), out, executor="serial", command=["test"])
-    m = json.loads((out / arc.MANIFEST).read_text())
+            run_sweep(load_sweep(sweep_file), out, executor="serial", command=["test"])
+    m = json.loads((out / MANIFEST).read_text())
     assert m["status"] == "running" and set(m["files"]) == {"sweep.toml", "base.toml", "design.parquet"}
     assert len(list((out / "runs").rglob("*.parquet"))) == 2  # unlisted so far
     assert _main(["analyze", str(out)]) == 2
@@ -392,4 +409,4 @@ def test_leftovers_of_dead_writers_are_cleaned_live_ones_kept(base: Path, tmp_pa
     finally:
         live.kill()
         live.wait()
-    assert arc.clean_stale(folder) == [live_dir] and other.is_dir()
+    assert atomic.clean_stale(folder) == [live_dir] and other.is_dir()

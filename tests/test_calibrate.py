@@ -124,8 +124,10 @@ def test_the_panel_wins_over_the_fallback_and_a_missing_target_stays_missing():
 def test_no_first_year_kink_in_a_no_shock_run():
     """Year-1 growth is within 0.5 points of year 2 (mean of 3 seeds): 2019's investment is in
     place for 2020 and the base-year firms are survivors, so year 1 has neither a missing year of
-    capital deepening nor a one-off wave of exits."""
-    cfg = load_config(None, ["run.end_year=2021", "shocks.enabled=false"])
+    capital deepening nor a one-off wave of exits. The rest of China grows at its trend (its observed
+    2.3% of 2020 and 8.1% of 2021 are the epidemic, not a kink of the model)."""
+    sets = ["run.end_year=2021", "shocks.enabled=false", "production.outside_follows_china=false"]
+    cfg = load_config(None, sets)
     growth = []
     for seed in (1, 2, 3):
         g = MiddleYangtzeModel(cfg, rng=seed).run().tables()["model"]["gdp"].pct_change().to_numpy()

@@ -280,11 +280,11 @@ def test_bad_out_is_refused_before_any_work(command, case, tmp_path, capsys, mon
     def no_model(*_a, **_k):
         raise AssertionError("a model was built before the output path was checked")
 
-    import simulation.compare
+    import simulation.experiments.compare
     import simulation.runner
 
     monkeypatch.setattr(simulation.runner, "MiddleYangtzeModel", no_model)
-    monkeypatch.setattr(simulation.compare, "MiddleYangtzeModel", no_model)
+    monkeypatch.setattr(simulation.experiments.compare, "MiddleYangtzeModel", no_model)
     out = _bad_outs(tmp_path)[case]
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     args = ["configs/baseline.toml"] if command == "run" else ["configs/baseline.toml"] * 2

@@ -15,20 +15,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation.archive import sha256_file
-from simulation.compare import (
-    CITY_METRICS,
-    METRICS,
-    add_compare_command,
-    cmd_compare,
-    compare,
-    config_toml,
-    effect_sentence,
-    replicate_seeds,
-    verify_compare_archive,
-    write_compare_archive,
-)
+from simulation.archive.files import config_toml, sha256_file
+from simulation.compare_cli import add_compare_command, cmd_compare
 from simulation.config import load_config
+from simulation.experiments.compare import CITY_METRICS, compare, replicate_seeds
+from simulation.experiments.compare_archive import verify_compare_archive
+from simulation.experiments.headline import METRICS
+from simulation.report.compare import effect_sentence
+from simulation.report.compare_archive import write_compare_archive
 
 FAST = ["scale.talent_agents=2000", "scale.firm_agents=300", "run.end_year=2022"]
 N = 3
@@ -137,7 +131,7 @@ def test_seeds_derive_from_the_root_seed_only(same):
 
 UNGUARDED = """\
 import sys
-from simulation.compare import compare
+from simulation.experiments.compare import compare
 from simulation.config import load_config
 
 fast, out = sys.argv[1].split(","), sys.argv[2]

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from simulation import sweep as sw
+from simulation.experiments.sweep.run import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
 from simulation.workers import code_identity, identity_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,11 +156,11 @@ def patched_copy(tmp: Path, file: str, text: str) -> Path:
 def test_a_real_cluster_runs_a_sweep_bit_identical_to_the_process_pool(tmp_path):
     f = tmp_path / "cluster.toml"
     f.write_text(SWEEP, encoding="utf-8")
-    sweep = sw.load_sweep(f)
+    sweep = load_sweep(f)
     with cluster(tmp_path) as address:  # first: the code identity is taken as the worker takes its
-        report = sw.run_sweep(sweep, tmp_path / "dask", executor="dask", scheduler=address, reuse=False)
+        report = run_sweep(sweep, tmp_path / "dask", executor="dask", scheduler=address, reuse=False)
     assert report.complete and report.ran == 4, report
-    pool = sw.run_sweep(sweep, tmp_path / "pool", executor="process", workers=2, reuse=False)
+    pool = run_sweep(sweep, tmp_path / "pool", executor="process", workers=2, reuse=False)
     assert pool.complete and pool.ran == 4
     ref, got = run_files(tmp_path / "pool"), run_files(tmp_path / "dask")
     assert len(ref) >= 4 and got == ref

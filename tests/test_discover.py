@@ -10,10 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import archive as arc
 from simulation import cli
-from simulation import sweep as sw
+from simulation.archive.files import parquet_bytes, sha256_file
+from simulation.archive.manifest import checked_manifest, read_manifest, write_manifest
 from simulation.experiments import discover as dc
+from simulation.experiments.sweep.folder import create_archive
+from simulation.experiments.sweep.run import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
 from simulation.experiments.where import ConditionError, parse
 
 SMALL = '[set]\n"scale.talent_agents" = 1500\n"scale.firm_agents" = 200\n"run.end_year" = 2022\n'
@@ -35,8 +38,8 @@ def planted_archive(tmp: Path, name: str, flip: float) -> Path:
     body = f'[sweep]\ndesign = "lhs"\nsamples = {N}\nseed = 5\nmetrics = ["gdp_final"]\n' + SMALL + PARAMS
     file = tmp / f"{name}.toml"
     file.write_text(body, encoding="utf-8")
-    sweep = sw.load_sweep(file)
-    path = sw.create_archive(sweep, tmp / name, ["test"])
+    sweep = load_sweep(file)
+    path = create_archive(sweep, tmp / name, ["test"])
     u = sweep.points.set_index("point")[[f"u:{p}" for p in sweep.paths]]
     inside = np.ones(len(u), dtype=bool)
     for p, (lo, hi) in BOX.items():
@@ -46,10 +49,10 @@ def planted_archive(tmp: Path, name: str, flip: float) -> Path:
     idx.insert(4, "status", "ok")
     idx.insert(5, "error", None)
     idx["gdp_final"] = (inside ^ flips)[idx["point"].to_numpy()].astype(float)
-    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
-    m = arc.read_manifest(path)
-    m["files"]["runs.parquet"] = arc.sha256_file(path / "runs.parquet")
-    arc.write_manifest(path, m)
+    (path / "runs.parquet").write_bytes(parquet_bytes(idx))
+    m = read_manifest(path)
+    m["files"]["runs.parquet"] = sha256_file(path / "runs.parquet")
+    write_manifest(path, m)
     return path
 
 
@@ -153,10 +156,8 @@ def test_discover_writes_an_archive_that_verify_reruns_identically(archives, tmp
     assert {"manifest.json", "cases.parquet", "prim_trajectory.parquet", "prim_limits.parquet",
             "cart_leaves.parquet", "cart_limits.parquet", "cart_tree.txt", "summary.md",
             "plots/prim_tradeoff.png", "plots/prim_box_1.png"} <= names  # fmt: skip
-    m = arc.checked_manifest(out, "discover")
-    assert (
-        m["source"]["sweep_hash"] == arc.read_manifest(src)["sweep_hash"] and m["where"] == "gdp_final > 0.5"
-    )
+    m = checked_manifest(out, "discover")
+    assert m["source"]["sweep_hash"] == read_manifest(src)["sweep_hash"] and m["where"] == "gdp_final > 0.5"
     assert m["counts"]["cases"] == N and m["options"]["min_density"] == 0.8
     assert "ema_workbench" in m["packages"] and "scikit-learn" in m["packages"]
     assert "## PRIM" in (out / "summary.md").read_text()
@@ -218,7 +219,7 @@ def test_discover_on_a_simulated_sweep_reads_metrics_from_the_run_files(tmp_path
         '[parameters]\n"environment.tech_progress" = [0.0, 0.08]\n"talent.border_cost" = [0.5, 1.5]\n'
     )
     (tmp_path / "g.toml").write_text(body, encoding="utf-8")
-    src = sw.run_sweep(sw.load_sweep(tmp_path / "g.toml"), tmp_path / "sweep", executor="serial").path
+    src = run_sweep(load_sweep(tmp_path / "g.toml"), tmp_path / "sweep", executor="serial").path
     out = tmp_path / "disc"
     assert cli.main(["discover", str(src), "--where", "pm25_final > p50", "--out", str(out)]) == 0
     cases = pd.read_parquet(out / "cases.parquet")

@@ -110,6 +110,40 @@ def test_vehicle_path_lowers_residents_nox_in_the_model():
     assert m.env.reg.non_industrial[1] < 0.9  # the realised 2020-2022 vehicle path (regulation.csv)
 
 
+def test_regulation_pace_compounds_the_written_rates_of_air_rows_only():
+    rows = [
+        ("t", "so2", "all", 2020, 2024, "total", -0.2, 2019, np.nan),
+        ("c", "cod", "all", 2020, 2024, "total", -0.2, 2019, np.nan),
+        ("s", "pm", "heavy", 2020, 2021, "concentration", -0.5, 2012, -0.1),
+        ("v", "nox", "non_industrial", 2020, 2021, "intensity", -0.2, 2019, -0.05),
+        ("a", "pm25", "all", 2020, 2025, "concentration", -0.18, 2019, -0.039),
+    ]
+    plain, fast = Regulation(_table(rows), 2019), Regulation(_table(rows), 2019, pace=2.0)
+    for reg in (plain, fast):
+        reg.advance(2020, np.array([100.0, 0, 0, 0, 100.0, 0]))
+        reg.note_pm25(2019, np.array([50.0, 30.0]))
+    r = 0.8 ** (1 / 5) - 1
+    assert plain.cap[0] == pytest.approx(100 * (1 + r)) and fast.cap[0] == pytest.approx(100 * (1 + r) ** 2)
+    assert fast.cap[4] == pytest.approx(plain.cap[4])  # water rows keep their written pace
+    assert fast.allowed[2, 0] == pytest.approx(0.9**2) and plain.allowed[2, 0] == pytest.approx(0.9)
+    assert fast.non_industrial[1] == pytest.approx(plain.non_industrial[1])  # a realised path already
+    q = 0.82 ** (1 / 6) - 1
+    t_plain, t_fast = plain.pm25_targets(2021, 2, 35.0), fast.pm25_targets(2021, 2, 35.0)
+    assert t_plain[0] == pytest.approx(50 * (1 + q) ** 2) and t_fast[0] == pytest.approx(50 * (1 + q) ** 4)
+    assert np.isinf(t_fast[1])  # a city below the standard is still not held
+
+
+def test_a_faster_regulation_pace_lowers_pm25_and_costs_abatement():
+    def year(extra):
+        m = run(extra, years=2)
+        t = m.tables()["model"].set_index("year")
+        return t.air_quality[2021], m.tables()["cities"].groupby("year").abatement_cost.sum()[2021]
+
+    pm1, cost1 = year(["environment.regulation_pace=1"])
+    pm2, cost2 = year(["environment.regulation_pace=2.5"])
+    assert pm2 < pm1 - 0.5 and cost2 > cost1  # cleaner air, bought by more abatement
+
+
 def test_pm25_targets_are_met_by_each_city_s_own_cuts_and_cuts_are_kept():
     n = 3
     spill = np.eye(n) + 0.2 * (1 - np.eye(n))

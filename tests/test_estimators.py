@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import estimators as est
+from simulation.experiments.validate import estimators as est
 
 
 # ---------------------------------------------------------------------------- synthetic data

@@ -23,8 +23,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from simulation import archive as arc
 from simulation import cli
+from simulation.archive.files import MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "scale.talent_agents=1500", "--set", "scale.firm_agents=200"]
@@ -173,7 +173,7 @@ def test_ctrl_c_of_a_sweep_closes_the_archive_and_the_resume_completes_and_verif
     assert "interrupted:" in stdout and stdout.strip().splitlines()[-1] == f"archive: {out}"
     _, alive = psutil.wait_procs(children, timeout=30)
     assert not alive, "workers outlived the interrupted sweep"
-    m = json.loads((out / arc.MANIFEST).read_text())
+    m = json.loads((out / MANIFEST).read_text())
     assert m["status"] == "incomplete" and m["sessions"][-1]["interrupted"]
     assert not list((out / "runs").rglob("*.tmp-*"))  # no half-written run file
     done = m["counts"]["ok"]
@@ -181,6 +181,6 @@ def test_ctrl_c_of_a_sweep_closes_the_archive_and_the_resume_completes_and_verif
     assert cli.main(argv[:2] + ["--executor", "serial", "--out", str(out)]) == 0  # the resume
     text = capsys.readouterr().out
     assert f"skipped {done} complete" in text
-    m = json.loads((out / arc.MANIFEST).read_text())
+    m = json.loads((out / MANIFEST).read_text())
     assert m["status"] == "complete" and m["counts"] == {"ok": 12, "failed": 0, "pending": 0}
     verified(out, capsys, "--sample", "2")

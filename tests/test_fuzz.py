@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulation import cli, limits
-from simulation import sweep as sw
 from simulation.config import Config, flatten
+from simulation.experiments.sweep import folder
+from simulation.experiments.sweep.design import DESIGNS
 
 LEAVES = sorted(flatten(Config().model_dump(mode="json")))
 SECTIONS = sorted(Config.model_fields)
@@ -98,7 +99,7 @@ def _assert_clean(rc: int, captured: pytest.CaptureFixture[str], out: Path, ok: 
 @pytest.fixture(autouse=True)
 def _results_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
-    monkeypatch.setattr(sw, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(folder, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.setenv(limits.MEMORY_ENV, "4")
 
 
@@ -149,7 +150,7 @@ specs = (
 sweep_section = st.fixed_dictionaries(
     {},
     optional={
-        "design": st.sampled_from(sw.DESIGNS) | texts,
+        "design": st.sampled_from(DESIGNS) | texts,
         "replicates": st.integers(min_value=-1, max_value=4) | scalars,
         "samples": st.sampled_from([2, 4, 8, 16]) | scalars,
         "seed": st.integers(min_value=-1, max_value=2**66) | scalars,

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from simulation import cli, limits
-from simulation import sweep as sw
+from simulation.experiments.sweep import folder
+from simulation.experiments.sweep.design import SweepParam, design_size
+from simulation.experiments.sweep.spec import load_sweep
 from simulation.params import ConfigError
 
 SMALL_SET = """
@@ -33,7 +35,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 @pytest.fixture(autouse=True)
 def _results_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
-    monkeypatch.setattr(sw, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(folder, "RESULTS_DIR", tmp_path / "results")
     monkeypatch.delenv(limits.MEMORY_ENV, raising=False)
 
 
@@ -283,23 +285,23 @@ def test_design_size_answers_at_once(tmp_path: Path) -> None:
     argv, _ = huge_grid(tmp_path, None)
     start = time.perf_counter()
     with pytest.raises(ConfigError, match="1,000,000 runs"):
-        sw.load_sweep(argv[1])
+        load_sweep(argv[1])
     argv, _ = huge_num(tmp_path, None)
     with pytest.raises(ConfigError, match="num"):
-        sw.load_sweep(argv[1])
+        load_sweep(argv[1])
     assert time.perf_counter() - start < 1.0
 
 
 def test_design_size_arithmetic() -> None:
-    grid = [sw.SweepParam("a", low=0, high=1, num=10), sw.SweepParam("b", values=(1, 2, 3))]
-    assert sw.design_size("grid", grid, None, False) == 30
-    ints = [sw.SweepParam("a", low=1, high=5, num=1000, integer=True)]
-    assert sw.design_size("grid", ints, None, False) <= 6
-    d2 = [sw.SweepParam("a", low=0, high=1), sw.SweepParam("b", low=0, high=1)]
-    assert sw.design_size("sobol", d2, 64, False) == 64 * 5  # D = 2 parameters + the dummy
-    assert sw.design_size("sobol", d2, 64, True) == 64 * 8
-    assert sw.design_size("morris", d2, 10, False) == 40
-    assert sw.design_size("lhs", d2, 10, False) == 10
+    grid = [SweepParam("a", low=0, high=1, num=10), SweepParam("b", values=(1, 2, 3))]
+    assert design_size("grid", grid, None, False) == 30
+    ints = [SweepParam("a", low=1, high=5, num=1000, integer=True)]
+    assert design_size("grid", ints, None, False) <= 6
+    d2 = [SweepParam("a", low=0, high=1), SweepParam("b", low=0, high=1)]
+    assert design_size("sobol", d2, 64, False) == 64 * 5  # D = 2 parameters + the dummy
+    assert design_size("sobol", d2, 64, True) == 64 * 8
+    assert design_size("morris", d2, 10, False) == 40
+    assert design_size("lhs", d2, 10, False) == 10
 
 
 def test_memory_estimate_matches_the_benchmark() -> None:

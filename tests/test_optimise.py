@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import archive as arc
 from simulation import cli
+from simulation.archive.files import parquet_bytes
+from simulation.archive.manifest import checked_manifest
 from simulation.experiments import optimise as op
 from simulation.experiments.optimise_spec import load_spec
 from simulation.params import ConfigError
@@ -101,8 +102,8 @@ def test_same_spec_and_seed_give_the_same_front_bit_for_bit(tmp_path):
         load_spec(_spec(tmp_path, ZDT.format(seed=10).replace("generations = 60", "generations = 5"))), zdt1
     )
     for name in ("candidates", "front", "generations"):
-        assert arc.parquet_bytes(getattr(a, name)) == arc.parquet_bytes(getattr(b, name))
-    assert arc.parquet_bytes(a.candidates) != arc.parquet_bytes(c.candidates)  # the seed matters
+        assert parquet_bytes(getattr(a, name)) == parquet_bytes(getattr(b, name))
+    assert parquet_bytes(a.candidates) != parquet_bytes(c.candidates)  # the seed matters
 
 
 def test_failed_candidates_are_infeasible_and_stay_off_the_front(tmp_path):
@@ -212,7 +213,7 @@ def test_a_tiny_robust_optimisation_on_the_model_verifies_bit_for_bit(tmp_path, 
     assert cli.main(["optimise", str(spec), "--executor", "serial", "--out", str(out)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == f"archive: {out}"
-    m = arc.checked_manifest(out, "optimise")
+    m = checked_manifest(out, "optimise")
     assert m["spec"]["scenarios"] == 2 and m["runs"] <= 16 and m["seed"] == 7 and "pymoo" in m["packages"]
     cand = pd.read_parquet(out / "candidates.parquet")
     ev = pd.read_parquet(out / "evaluations.parquet")
@@ -236,7 +237,7 @@ def test_a_tiny_robust_optimisation_on_the_model_verifies_bit_for_bit(tmp_path, 
     assert "re-ran bit-identical" in capsys.readouterr().out
     # an edited table is caught
     front.loc[0, "gdp_final"] += 1.0
-    (out / "front.parquet").write_bytes(arc.parquet_bytes(front))
+    (out / "front.parquet").write_bytes(parquet_bytes(front))
     assert cli.main(["verify", str(out)]) == 1
     assert "changed file: front.parquet" in capsys.readouterr().out
     assert json.loads((out / "manifest.json").read_text())["kind"] == "optimise"

@@ -28,7 +28,9 @@ r = load_region("middle_yangtze")
 m = MiddleYangtzeModel(rng=1, talent_agents=500, firm_agents=150, end_year=2020).run()
 print(simulation.__file__)
 print(agents.__file__)
-print(len(r.cities), len(r.links), sorted(r.files())[0], round(float(m.city.gdp.sum()), 6))
+names = r.files()
+found = "cities.csv" if "cities.csv" in names else "-"
+print(len(r.cities), len(r.links), found, round(float(m.city.gdp.sum()), 6))
 """
 
 

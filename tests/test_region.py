@@ -92,7 +92,7 @@ def test_builtin_cities(builtin: Region) -> None:
     assert builtin.notes == ()
     assert set(builtin.files()) == {
         "cities.csv", "links.csv", "rivers.csv", "city_economy.csv", "city_environment.csv", "city_land.csv",
-        "regulation.csv", "river_flow.csv", "pm25_observed.csv",
+        "regulation.csv", "river_flow.csv", "pm25_observed.csv", "china_growth.csv",
     }  # fmt: skip
     assert all(p.is_file() for p in builtin.files().values())
 
@@ -129,10 +129,11 @@ def test_optional_files_missing_get_defaults(folder: Path) -> None:
     (folder / "city_economy.csv").unlink()
     (folder / "city_environment.csv").unlink()
     (folder / "city_land.csv").unlink()
-    for name in ("regulation.csv", "river_flow.csv", "pm25_observed.csv"):
+    for name in ("regulation.csv", "river_flow.csv", "pm25_observed.csv", "china_growth.csv"):
         (folder / name).unlink()
     region = load_region(folder)
     assert region.regulation is None and region.river_flow is None and region.pm25_national is None
+    assert region.china_growth is None
     assert set(CITY_COLUMNS) <= set(region.cities.columns)
     wuhan = region.cities.loc["wuhan"]
     assert wuhan.tertiary_educated_share_2020 == 0.12 and wuhan.heavy_industry_flag == "medium"

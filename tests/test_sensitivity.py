@@ -16,11 +16,15 @@ import pandas as pd
 import pytest
 
 from simulation import cli
-from simulation import sweep as sw
-from simulation import sweep_analysis as sa
 from simulation.experiments.sensitivity import design as dsg
 from simulation.experiments.sensitivity import estimators as est
 from simulation.experiments.sensitivity import noise, regression, verdict
+from simulation.experiments.sensitivity.analyze import analyze
+from simulation.experiments.sensitivity.output import write_analysis
+from simulation.experiments.sensitivity.result import Analysis
+from simulation.experiments.sweep.cli import ANALYZE_HELP, add_analyze_arguments, cmd_analyze
+from simulation.experiments.sweep.design import DUMMY
+from simulation.experiments.sweep.spec import load_sweep
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_sweep_analysis import A, B, C, fake_archive, write_index  # noqa: E402
@@ -41,16 +45,16 @@ def headline(summary: str, metric: str) -> str:
     return next(s for s in summary.splitlines() if s.startswith("- **") and f"(`{metric}`)" in s)
 
 
-def check_headline_rule(a: sa.Analysis, summary: str, key: str) -> None:
+def check_headline_rule(a: Analysis, summary: str, key: str) -> None:
     """The acceptance rules, checked against the indices the analysis wrote."""
     for metric in a.metrics:
         rows = a.indices[a.indices["metric"] == metric].set_index("parameter")
         lo, hi = rows[key] - rows[f"{key}_conf"], rows[key] + rows[f"{key}_conf"]
-        dummy_hi = hi[sw.DUMMY]
+        dummy_hi = hi[DUMMY]
         for p in [A, B, C]:  # never the dummy above a parameter whose interval lies above the dummy's
             if lo[p] > dummy_hi:
-                assert rows.at[p, "rank"] < rows.at[sw.DUMMY, "rank"], (metric, p)
-        real = rows.drop(index=sw.DUMMY).sort_values(key, ascending=False)
+                assert rows.at[p, "rank"] < rows.at[DUMMY, "rank"], (metric, p)
+        real = rows.drop(index=DUMMY).sort_values(key, ascending=False)
         top, nxt = real.index[0], real.index[1]
         separated = lo[top] > hi[nxt] and lo[top] > dummy_hi
         line = headline(summary, metric)
@@ -76,8 +80,8 @@ def test_planted_effects_headline_follows_the_intervals(tmp_path, design, extra,
     idx = pd.read_parquet(path / "runs.parquet")
     idx["emissions_air_cum"] = np.random.default_rng(12).normal(0, 1, len(idx))  # no parameter matters
     write_index(path, idx)
-    a = sa.analyze(path, metrics=["gdp_final", "emissions_air_cum"], resamples=200)
-    out = sa.write_analysis(a, path, plots=False, command=["test"])
+    a = analyze(path, metrics=["gdp_final", "emissions_air_cum"], resamples=200)
+    out = write_analysis(a, path, plots=False, command=["test"])
     summary = (out / "summary.md").read_text()
     check_headline_rule(a, summary, KEY[design])
     assert "not resolved" in headline(summary, "emissions_air_cum")  # pure noise is never resolved
@@ -170,11 +174,11 @@ def test_crn_sweep_reports_the_split_and_the_dummy_costs_no_run(tmp_path):
     design = pd.read_parquet(path / "design.parquet")
     per_rep = design[design["replicate"] == 0]
     assert len(per_rep) == 16 * 6 and per_rep["run_id"].nunique() == 16 * 5  # dummy steps: same runs
-    a = sa.analyze(path, resamples=100)
+    a = analyze(path, resamples=100)
     st = a.metric_stats.set_index("metric").loc["gdp_final"]
     assert a.crn and st["seed_share"] > 0.5 and st["means_noise"] < 0.05
     assert st["advice"].startswith("replicates suffice")
-    summary = (sa.write_analysis(a, path, plots=False) / "summary.md").read_text()
+    summary = (write_analysis(a, path, plots=False) / "summary.md").read_text()
     assert "| seed blocks | points | point x seed |" in summary
     assert "16 differ only in the dummy (by design; with common random numbers the same runs" in summary
 
@@ -207,7 +211,7 @@ def test_regression_recovers_main_effects_and_an_interaction():
 
 def test_surface_plot_from_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(
-        cli.COMMANDS, "analyze", cli.Command(sa.ANALYZE_HELP, sa.add_analyze_arguments, sa.cmd_analyze)
+        cli.COMMANDS, "analyze", cli.Command(ANALYZE_HELP, add_analyze_arguments, cmd_analyze)
     )
     path = fake_archive(tmp_path, "lhs", "samples = 48", lambda u: planted(u) + 2 * u[:, 0] * u[:, 1])
     assert cli.main(["analyze", str(path), "--surface", "border_cost,move_cost", "--resamples", "20"]) == 0
@@ -226,14 +230,14 @@ def test_lhs_is_optimised_and_its_correlation_reported(tmp_path):
 
     path = fake_archive(tmp_path, "lhs", "samples = 32", planted)
     design = pd.read_parquet(path / "design.parquet")
-    cols = [f"u:{p}" for p in (A, B, C, sw.DUMMY)]
+    cols = [f"u:{p}" for p in (A, B, C, DUMMY)]
     u = design.drop_duplicates("point")[cols].to_numpy()
     plain = qmc.LatinHypercube(d=4, rng=np.random.default_rng(np.random.SeedSequence(1, spawn_key=(0x1A5,))))
     assert qmc.discrepancy(u) <= qmc.discrepancy(plain.random(32))  # random-cd never makes it worse
     for j in range(4):  # still a Latin hypercube: one point in each stratum of every column
         assert sorted(np.floor(u[:, j] * 32).astype(int)) == list(range(32))
-    a = sa.analyze(path, resamples=20)
-    r, _, _ = dsg.max_correlation(u, [A, B, C, sw.DUMMY])
+    a = analyze(path, resamples=20)
+    r, _, _ = dsg.max_correlation(u, [A, B, C, DUMMY])
     assert any(f"largest |correlation| between two design columns: {r:.3f}" in s for s in a.design_lines)
     assert a.manifest["design"]["lhs_optimization"] == "random-cd"
 
@@ -246,8 +250,8 @@ def test_repeated_points_are_reported(tmp_path):
         '"talent.move_cost" = { low = 1.0, high = 3.0 }\n'
     )
     (tmp_path / "s.toml").write_text(body, encoding="utf-8")
-    s = sw.load_sweep(tmp_path / "s.toml")
-    rep = dsg.repeats(s.points, s.paths, sw.DUMMY)
+    s = load_sweep(tmp_path / "s.toml")
+    rep = dsg.repeats(s.points, s.paths, DUMMY)
     distinct = len(s.points[s.paths].drop_duplicates())
     assert rep["points"] == 8 * 5 and rep["distinct"] == distinct < rep["points"]
     assert rep["dummy_only"] == 8  # every dummy step repeats its base point
@@ -280,7 +284,7 @@ def test_a_metric_constant_up_to_round_off_gets_no_indices_and_no_advice(tmp_pat
     at a fixed base), is reported as constant, not as pure seed noise."""
     path = fake_archive(tmp_path, "lhs", "samples = 16\nreplicates = 2", lambda u: np.full(len(u), 9.3e5),
                         noise=gaussian(1e-10, 3))  # fmt: skip
-    a = sa.analyze(path, resamples=20)
+    a = analyze(path, resamples=20)
     assert any("gdp_final: constant across the sweep (up to round-off)" in n for n in a.notes)
     assert a.indices.empty and a.metric_stats.at[0, "advice"] == ""
     assert a.verdicts["gdp_final"].text == "no indices"

@@ -11,9 +11,26 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from simulation import archive as arc
 from simulation import cli
-from simulation import sweep as sw
+from simulation.archive.errors import ArchiveError
+from simulation.archive.files import parquet_bytes
+from simulation.archive.manifest import run_id
+from simulation.experiments.sweep import folder
+from simulation.experiments.sweep.cli import (
+    SWEEP_HELP,
+    _display,
+    add_sweep_arguments,
+    add_verify_sample_argument,
+    cmd_sweep,
+    cmd_verify_sweep,
+)
+from simulation.experiments.sweep.design import run_seed
+from simulation.experiments.sweep.folder import create_archive, default_sweep_path, find_unfinished, locked
+from simulation.experiments.sweep.metrics import metric_values
+from simulation.experiments.sweep.run import SweepInterrupted, run_sweep
+from simulation.experiments.sweep.spec import load_sweep
+from simulation.experiments.sweep.store import archive_files, read_run_tables
+from simulation.experiments.sweep.verify import verify_sweep_archive
 from simulation.params import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,15 +65,13 @@ def write(tmp_path: Path, body: str, name: str = "s.toml") -> Path:
 @pytest.fixture
 def main(monkeypatch, tmp_path):
     """``cli.main`` with sweep and analyze registered and results/ in a temporary folder."""
-    from simulation import sweep_analysis as sa
+    from simulation.experiments.sweep.cli import ANALYZE_HELP, add_analyze_arguments, cmd_analyze
 
+    monkeypatch.setitem(cli.COMMANDS, "sweep", cli.Command(SWEEP_HELP, add_sweep_arguments, cmd_sweep))
     monkeypatch.setitem(
-        cli.COMMANDS, "sweep", cli.Command(sw.SWEEP_HELP, sw.add_sweep_arguments, sw.cmd_sweep)
+        cli.COMMANDS, "analyze", cli.Command(ANALYZE_HELP, add_analyze_arguments, cmd_analyze)
     )
-    monkeypatch.setitem(
-        cli.COMMANDS, "analyze", cli.Command(sa.ANALYZE_HELP, sa.add_analyze_arguments, sa.cmd_analyze)
-    )
-    monkeypatch.setattr(sw, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(folder, "RESULTS_DIR", tmp_path / "results")
     return cli.main
 
 
@@ -64,15 +79,15 @@ def main(monkeypatch, tmp_path):
 def grid_archive(tmp_path_factory):
     """A finished 4-point x 2-replicate grid sweep (serial) and its sweep."""
     tmp = tmp_path_factory.mktemp("grid")
-    sweep = sw.load_sweep(write(tmp, GRID))
-    report = sw.run_sweep(sweep, tmp / "archive", executor="serial", command=["test"])
+    sweep = load_sweep(write(tmp, GRID))
+    report = run_sweep(sweep, tmp / "archive", executor="serial", command=["test"])
     return sweep, report
 
 
 # ---------------------------------------------------------------------------- shipped sweeps
 def test_shipped_sweeps_load_and_fit_their_purpose():
     files = sorted((ROOT / "configs" / "sweeps").glob("*.toml"))
-    sweeps = {f.stem: sw.load_sweep(f) for f in files}
+    sweeps = {f.stem: load_sweep(f) for f in files}
     assert {"smoke", "circle_alliance_grid", "sobol_key"} <= set(sweeps)
     assert len(sweeps["smoke"].runs) <= 8
     assert sweeps["smoke"].base_config.run.end_year - sweeps["smoke"].base_config.run.start_year <= 5
@@ -89,15 +104,15 @@ def test_shipped_sweeps_load_and_fit_their_purpose():
 
 # ---------------------------------------------------------------------------- designs and seeds
 def test_grid_is_the_product_in_parameter_order_and_seeds_follow_point_and_replicate(tmp_path):
-    s = sw.load_sweep(write(tmp_path, GRID))
+    s = load_sweep(write(tmp_path, GRID))
     assert list(s.points["transport.commute_limit_min"]) == [45.0, 45.0, 75.0, 75.0]
     assert list(s.points["talent.border_cost"]) == [0.5, 1.5, 0.5, 1.5]
     assert len(s.runs) == 8 and len(s.tasks) == 8
     for row in s.runs.itertuples():
-        assert row.seed == sw.run_seed(5, row.point, row.replicate)
+        assert row.seed == run_seed(5, row.point, row.replicate)
     assert s.runs["seed"].nunique() == 8
     # more replicates: the first replicates keep their seeds and run ids
-    more = sw.load_sweep(write(tmp_path, GRID.replace("replicates = 2", "replicates = 3"), "more.toml"))
+    more = load_sweep(write(tmp_path, GRID.replace("replicates = 2", "replicates = 3"), "more.toml"))
     merged = s.runs.merge(more.runs, on=["point", "replicate"])
     assert len(merged) == 8 and (merged["run_id_x"] == merged["run_id_y"]).all()
     assert s.sweep_hash != more.sweep_hash
@@ -107,12 +122,12 @@ def test_run_ids_are_content_addressed(tmp_path):
     """The same config and seed give the same id in any sweep (crn: seeds shared across points)."""
     a = GRID.replace("replicates = 2", "replicates = 1\ncrn = true")
     b = a.replace("values = [45.0, 75.0]", "values = [75.0, 90.0]")
-    sa, sb = sw.load_sweep(write(tmp_path, a, "a.toml")), sw.load_sweep(write(tmp_path, b, "b.toml"))
+    sa, sb = load_sweep(write(tmp_path, a, "a.toml")), load_sweep(write(tmp_path, b, "b.toml"))
     ida = set(sa.runs.loc[sa.runs["transport.commute_limit_min"] == 75.0, "run_id"])
     idb = set(sb.runs.loc[sb.runs["transport.commute_limit_min"] == 75.0, "run_id"])
     assert ida == idb and len(ida) == 2
     task = sa.tasks[next(iter(ida))]
-    assert arc.run_id(task.config_toml, task.seed) == task.run_id
+    assert run_id(task.config_toml, task.seed) == task.run_id
 
 
 @pytest.mark.parametrize(
@@ -132,7 +147,7 @@ seed = 3
 "talent.retirement_age" = {{ low = 55, high = 65 }}
 "firms.coastal_inflow" = {{ low = 50.0, high = 800.0, log = true }}
 """
-    s = sw.load_sweep(write(tmp_path, body))
+    s = load_sweep(write(tmp_path, body))
     assert len(s.points) == points
     u = s.points[[f"u:{p}" for p in s.paths]].to_numpy()
     assert ((u >= 0) & (u <= 1)).all()
@@ -142,7 +157,7 @@ seed = 3
     if design == "lhs":  # one point in each of the n strata of every dimension
         for j in range(u.shape[1]):
             assert sorted(np.floor(u[:, j] * points).astype(int)) == list(range(points))
-    again = sw.load_sweep(write(tmp_path, body, "again.toml"))
+    again = load_sweep(write(tmp_path, body, "again.toml"))
     pd.testing.assert_frame_equal(s.points, again.points)  # the design depends on the root seed only
 
 
@@ -150,10 +165,10 @@ def test_nested_and_array_parameter_forms(tmp_path):
     nested = (
         SMALL + "[parameters.talent]\nborder_cost = [1.0, 2.0]\nmove_cost = { low = 1, high = 2, num = 2 }\n"
     )
-    s = sw.load_sweep(write(tmp_path, nested))
+    s = load_sweep(write(tmp_path, nested))
     assert s.paths == ["talent.border_cost", "talent.move_cost"] and len(s.points) == 4
     arr = SMALL + '[[parameters]]\npath = "talent.retirement_age"\nlow = 55\nhigh = 65\nnum = 3\n'
-    s = sw.load_sweep(write(tmp_path, arr, "arr.toml"))
+    s = load_sweep(write(tmp_path, arr, "arr.toml"))
     assert list(s.points["talent.retirement_age"]) == [55, 60, 65]
 
 
@@ -164,7 +179,7 @@ def test_base_config_and_levers(tmp_path):
         + '"talent_alliance.enabled" = true\n[parameters]\n'
         + '"city_circle.commute_limit_min" = [60.0, 90.0]\n"talent_alliance.border_cost_cut" = [0.0, 0.5]\n'
     )
-    s = sw.load_sweep(write(tmp_path, body))
+    s = load_sweep(write(tmp_path, body))
     assert s.base_config.city_circle.enabled and len(s.base_config.city_circle.circles) == 3
     assert "commute_limit_min = 90.0" in s.tasks[s.runs["run_id"].iloc[-1]].config_toml
 
@@ -203,7 +218,7 @@ def test_bad_sweep_files_raise_naming_the_field(tmp_path, case):
     body, fld = BAD[case]
     path = write(tmp_path, body)
     with pytest.raises(ConfigError) as info:
-        sw.load_sweep(path)
+        load_sweep(path)
     assert info.value.field == fld
     assert str(info.value).startswith(f"{path}: {fld}: ")
 
@@ -256,7 +271,7 @@ def test_archive_layout(grid_archive):
     for key in ("code", "code_sha256", "lock_sha256", "python", "packages", "sessions", "files"):
         assert key in m
     assert m["packages"]["SALib"] and m["packages"]["distributed"]
-    assert set(m["files"]) == set(sw._archive_files(path)) and "runs.parquet" in m["files"]
+    assert set(m["files"]) == set(archive_files(path)) and "runs.parquet" in m["files"]
     runs = sorted((path / "runs").rglob("*.parquet"))
     assert len(runs) == 8 and all(p.name == "part.parquet" for p in runs)
     assert {p.relative_to(path).parent.as_posix() for p in runs} == {
@@ -283,9 +298,9 @@ def test_run_files_hold_the_model_and_cities_tables(grid_archive):
     cities = table[table["table"] == "cities"]
     assert list(model["year"]) == [2019, 2020, 2021, 2022] and model["city"].isna().all()
     assert len(cities) == 31 * 4 and cities["city"].notna().all()
-    both = sw.read_run_tables(report.path, "cities", ["gdp", "air_quality"])
+    both = read_run_tables(report.path, "cities", ["gdp", "air_quality"])
     assert both["run_id"].nunique() == 8 and len(both) == 8 * 31 * 4
-    m = sw.read_run_tables(report.path, "model", ["gdp"])
+    m = read_run_tables(report.path, "model", ["gdp"])
     idx = pd.read_parquet(report.path / "runs.parquet").set_index("run_id")
     last = m[m["year"] == 2022].set_index("run_id")["gdp"]
     assert np.array_equal(last.loc[idx.index].to_numpy(), idx["gdp_final"].to_numpy())
@@ -295,20 +310,20 @@ def test_same_command_resumes_and_skips_complete_runs(grid_archive, tmp_path):
     sweep, report = grid_archive
     before = {p: p.stat().st_mtime_ns for p in (report.path / "runs").rglob("*.parquet")}
     index_bytes = (report.path / "runs.parquet").read_bytes()
-    again = sw.run_sweep(sweep, report.path, executor="serial")
+    again = run_sweep(sweep, report.path, executor="serial")
     assert again.resumed and again.ran == 0 and again.skipped == 8
     assert {p: p.stat().st_mtime_ns for p in (report.path / "runs").rglob("*.parquet")} == before
     assert (report.path / "runs.parquet").read_bytes() == index_bytes
-    other = sw.load_sweep(write(tmp_path, GRID.replace("seed = 5", "seed = 6")))
-    with pytest.raises(arc.ArchiveError, match="different sweep"):
-        sw.run_sweep(other, report.path, executor="serial")
+    other = load_sweep(write(tmp_path, GRID.replace("seed = 5", "seed = 6")))
+    with pytest.raises(ArchiveError, match="different sweep"):
+        run_sweep(other, report.path, executor="serial")
 
 
 def test_a_second_process_cannot_run_the_same_archive(grid_archive):
     sweep, report = grid_archive
-    with sw.locked(report.path):
-        with pytest.raises(arc.ArchiveError, match="another sweep process"):
-            sw.run_sweep(sweep, report.path, executor="serial")
+    with locked(report.path):
+        with pytest.raises(ArchiveError, match="another sweep process"):
+            run_sweep(sweep, report.path, executor="serial")
 
 
 def test_resume_without_out_finds_the_unfinished_archive(main, tmp_path, capsys):
@@ -316,14 +331,14 @@ def test_resume_without_out_finds_the_unfinished_archive(main, tmp_path, capsys)
     complete, the same command starts a new one."""
     body = GRID.replace("replicates = 2", "replicates = 1")
     path = write(tmp_path, body)
-    sweep = sw.load_sweep(path)
+    sweep = load_sweep(path)
     results = tmp_path / "results"
-    first = sw.default_sweep_path(results, "s")
-    sw.create_archive(sweep, first, ["test"])  # as if killed before any run finished
-    assert sw.find_unfinished(results, sweep.sweep_hash) == first
+    first = default_sweep_path(results, "s")
+    create_archive(sweep, first, ["test"])  # as if killed before any run finished
+    assert find_unfinished(results, sweep.sweep_hash) == first
     assert main(["sweep", str(path), "--executor", "serial"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out[-1] == f"archive: {sw._display(first)}" and "resumed archive: 4 ok" in out[-2]
+    assert out[-1] == f"archive: {_display(first)}" and "resumed archive: 4 ok" in out[-2]
     assert main(["sweep", str(path), "--executor", "serial"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith("archive: ") and Path(last.removeprefix("archive: ")).resolve() != first.resolve()
@@ -359,7 +374,7 @@ def test_failed_runs_keep_their_traceback_and_the_sweep_goes_on(main, tmp_path, 
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out), "--executor", "serial"]) == 1
     text = capsys.readouterr().out
-    assert "2 ok, 2 failed" in text and text.strip().splitlines()[-1] == f"archive: {sw._display(out)}"
+    assert "2 ok, 2 failed" in text and text.strip().splitlines()[-1] == f"archive: {_display(out)}"
     idx = pd.read_parquet(out / "runs.parquet")
     bad = idx[idx["talent.border_cost"] == 2.0]
     assert (bad["status"] == "failed").all() and bad["error"].str.contains("border_cost_two").all()
@@ -379,9 +394,9 @@ def test_failed_runs_keep_their_traceback_and_the_sweep_goes_on(main, tmp_path, 
 
 def test_interrupted_sweep_is_closed_cleanly(tmp_path, monkeypatch):
     """Ctrl-C: the finished runs stay, runs.parquet marks the rest pending, the archive resumes."""
-    sweep = sw.load_sweep(write(tmp_path, GRID))
+    sweep = load_sweep(write(tmp_path, GRID))
     calls = {"n": 0}
-    from simulation import sweep_run
+    from simulation.experiments.sweep import run as sweep_run
 
     real = sweep_run.execute
 
@@ -395,14 +410,14 @@ def test_interrupted_sweep_is_closed_cleanly(tmp_path, monkeypatch):
         real(tasks, **{**kw, "on_outcome": on_outcome})
 
     monkeypatch.setattr(sweep_run, "execute", stop_after_three)
-    with pytest.raises(sw.SweepInterrupted) as info:
-        sw.run_sweep(sweep, tmp_path / "out", executor="serial")
+    with pytest.raises(SweepInterrupted) as info:
+        run_sweep(sweep, tmp_path / "out", executor="serial")
     r = info.value.report
     assert r.counts == {"ok": 3, "failed": 0, "pending": 5}
     m = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert m["status"] == "incomplete" and m["sessions"][-1]["interrupted"]
     monkeypatch.setattr(sweep_run, "execute", real)
-    done = sw.run_sweep(sweep, tmp_path / "out", executor="serial")
+    done = run_sweep(sweep, tmp_path / "out", executor="serial")
     assert done.complete and done.ran == 5 and done.skipped == 3
 
 
@@ -410,14 +425,14 @@ def test_stale_temporary_files_are_removed_on_resume(grid_archive):
     sweep, report = grid_archive
     junk = report.path / "runs" / "point=0" / "replicate=0" / "part.parquet.tmp-99999"
     junk.write_bytes(b"half a run")
-    sw.run_sweep(sweep, report.path, executor="serial")
+    run_sweep(sweep, report.path, executor="serial")
     assert not junk.exists()
 
 
 # ---------------------------------------------------------------------------- verify
 def test_verify_reruns_a_sample_bit_for_bit(grid_archive, tmp_path):
     sweep, report = grid_archive
-    v = sw.verify_sweep_archive(report.path, sample=2)
+    v = verify_sweep_archive(report.path, sample=2)
     assert v.ok, v.lines()
     assert any("re-ran 2 of 8" in n for n in v.notes)
     # a copy with one run file changed (a column of the model table) is caught
@@ -429,8 +444,8 @@ def test_verify_reruns_a_sample_bit_for_bit(grid_archive, tmp_path):
     f = copy / rel
     df = pd.read_parquet(f)
     df.loc[0, "gdp"] = df.loc[0, "gdp"] * 1.0000001
-    f.write_bytes(arc.parquet_bytes(df))
-    v = sw.verify_sweep_archive(copy, sample=8)
+    f.write_bytes(parquet_bytes(df))
+    v = verify_sweep_archive(copy, sample=8)
     assert not v.ok
     assert f"{rel}: sha256 differs from the manifest" in v.file_problems
     assert rel in v.rerun_differs
@@ -442,18 +457,18 @@ def test_verify_cli_helpers(grid_archive, capsys):
     sweep, report = grid_archive
     p = argparse.ArgumentParser()
     p.add_argument("archive", type=Path)
-    sw.add_verify_sample_argument(p)
-    assert sw.cmd_verify_sweep(p.parse_args([str(report.path), "--sample", "1"])) == 0
+    add_verify_sample_argument(p)
+    assert cmd_verify_sweep(p.parse_args([str(report.path), "--sample", "1"])) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("verified: ")
 
 
 def test_metric_values_match_compare_headlines(grid_archive):
-    from simulation.compare import headline_values
+    from simulation.experiments.headline import headline_values
 
     sweep, report = grid_archive
     rid = sweep.runs["run_id"].iloc[0]
-    model = sw.read_run_tables(report.path, "model", run_ids=[rid]).drop(columns="run_id")
-    ours = sw.metric_values(model, sweep.metrics)
+    model = read_run_tables(report.path, "model", run_ids=[rid]).drop(columns="run_id")
+    ours = metric_values(model, sweep.metrics)
     theirs = headline_values(model, 2019)
     assert {k: ours[k] for k in theirs} == theirs
     assert os.path.basename(str(report.path)) == "archive"

@@ -12,10 +12,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import archive as arc
 from simulation import cli
-from simulation import sweep as sw
-from simulation import sweep_analysis as sa
+from simulation.archive.errors import ArchiveError
+from simulation.archive.files import parquet_bytes, sha256_file
+from simulation.archive.manifest import read_manifest, write_manifest
+from simulation.experiments.sensitivity.analyze import analyze
+from simulation.experiments.sweep.cli import ANALYZE_HELP, add_analyze_arguments, cmd_analyze
+from simulation.experiments.sweep.design import DUMMY
+from simulation.experiments.sweep.folder import create_archive
+from simulation.experiments.sweep.run import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
+from simulation.experiments.sweep.verify import verify_sweep_archive
 
 SMALL = '[set]\n"scale.talent_agents" = 1500\n"scale.firm_agents" = 200\n"run.end_year" = 2022\n'
 THREE = (
@@ -33,8 +40,8 @@ def fake_archive(tmp: Path, design: str, extra: str, f, name: str = "fake", nois
     body = f'[sweep]\ndesign = "{design}"\n{extra}\nseed = 1\nmetrics = ["gdp_final"]\n' + SMALL + THREE
     file = tmp / f"{name}.toml"
     file.write_text(body, encoding="utf-8")
-    sweep = sw.load_sweep(file)
-    path = sw.create_archive(sweep, tmp / name, ["test"])
+    sweep = load_sweep(file)
+    path = create_archive(sweep, tmp / name, ["test"])
     u = sweep.points.set_index("point")[[f"u:{p}" for p in sweep.paths]].to_numpy()
     idx = sweep.runs.copy()
     idx.insert(4, "status", "ok")
@@ -47,10 +54,10 @@ def fake_archive(tmp: Path, design: str, extra: str, f, name: str = "fake", nois
 def write_index(path: Path, idx: pd.DataFrame) -> None:
     """Write ``runs.parquet`` and list it in the manifest, as a finished session does (analyze
     checks the archive's hashes first)."""
-    (path / "runs.parquet").write_bytes(arc.parquet_bytes(idx))
-    m = arc.read_manifest(path)
-    m["files"]["runs.parquet"] = arc.sha256_file(path / "runs.parquet")
-    arc.write_manifest(path, m)
+    (path / "runs.parquet").write_bytes(parquet_bytes(idx))
+    m = read_manifest(path)
+    m["files"]["runs.parquet"] = sha256_file(path / "runs.parquet")
+    write_manifest(path, m)
 
 
 def ishigami(u: np.ndarray) -> np.ndarray:
@@ -60,16 +67,16 @@ def ishigami(u: np.ndarray) -> np.ndarray:
 
 def test_sobol_recovers_the_ishigami_indices_and_the_dummy_scores_zero(tmp_path):
     path = fake_archive(tmp_path, "sobol", "samples = 512", ishigami)
-    a = sa.analyze(path, resamples=100)
-    assert a.method == "sobol" and a.dummy == sw.DUMMY and a.variables == [A, B, C, sw.DUMMY]
+    a = analyze(path, resamples=100)
+    assert a.method == "sobol" and a.dummy == DUMMY and a.variables == [A, B, C, DUMMY]
     ix = a.indices.set_index("parameter")
     s1, st = ix.loc[[A, B, C], "S1"].to_numpy(), ix.loc[[A, B, C], "ST"].to_numpy()
     assert np.allclose(s1, [0.314, 0.442, 0.0], atol=0.06), s1
     assert np.allclose(st, [0.558, 0.442, 0.244], atol=0.06), st
     assert (ix.loc[[A, B, C], "ST_conf"] > 0).all()
     # a deterministic model never reads the dummy: its points repeat their base points exactly
-    assert ix.at[sw.DUMMY, "ST"] == 0 and ix.at[sw.DUMMY, "S1"] == 0 and bool(ix.at[sw.DUMMY, "dummy"])
-    assert ix.at[A, "rank"] == 1 and ix.at[sw.DUMMY, "rank"] == 4
+    assert ix.at[DUMMY, "ST"] == 0 and ix.at[DUMMY, "S1"] == 0 and bool(ix.at[DUMMY, "dummy"])
+    assert ix.at[A, "rank"] == 1 and ix.at[DUMMY, "rank"] == 4
 
 
 def test_sobol_leaves_out_blocks_with_failed_points(tmp_path):
@@ -78,7 +85,7 @@ def test_sobol_leaves_out_blocks_with_failed_points(tmp_path):
     idx.loc[idx["point"].isin([3, 7]), "status"] = "failed"  # block 0 (points 0-5) and block 1 (6-11)
     idx.loc[idx["point"].isin([3, 7]), "gdp_final"] = np.nan
     write_index(path, idx)
-    a = sa.analyze(path, resamples=50)
+    a = analyze(path, resamples=50)
     assert a.metric_stats.set_index("metric").at["gdp_final", "points_used"] == 62
     assert any("2 failed" in n for n in a.notes)
     assert np.isfinite(a.indices["ST"]).all()
@@ -86,29 +93,27 @@ def test_sobol_leaves_out_blocks_with_failed_points(tmp_path):
 
 def test_morris_ranks_a_linear_function(tmp_path):
     path = fake_archive(tmp_path, "morris", "samples = 20", lambda u: 5 * u[:, 0] + 0.5 * u[:, 1])
-    a = sa.analyze(path, resamples=50)
+    a = analyze(path, resamples=50)
     ix = a.indices.set_index("parameter")
     assert a.method == "morris"
     assert ix.at[A, "mu_star"] == pytest.approx(5.0)
     assert ix.at[B, "mu_star"] == pytest.approx(0.5)
     assert ix.at[C, "mu_star"] == pytest.approx(0.0, abs=1e-12)
-    assert ix.at[sw.DUMMY, "mu_star"] == pytest.approx(0.0, abs=1e-12)
+    assert ix.at[DUMMY, "mu_star"] == pytest.approx(0.0, abs=1e-12)
     assert list(ix.sort_values("rank").index[:2]) == [A, B]
     assert a.verdicts["gdp_final"].resolved and a.verdicts["gdp_final"].top == A
 
 
 def test_delta_for_latin_hypercube(tmp_path):
     path = fake_archive(tmp_path, "lhs", "samples = 200", lambda u: np.exp(3 * u[:, 1]))
-    a = sa.analyze(path, resamples=20)
+    a = analyze(path, resamples=20)
     assert a.method == "delta"
     assert a.indices.sort_values("rank")["parameter"].iloc[0] == B
     ix = a.indices.set_index("parameter")
-    assert (
-        ix.at[B, "delta"] - ix.at[B, "delta_conf"] > ix.at[sw.DUMMY, "delta"] + ix.at[sw.DUMMY, "delta_conf"]
-    )
+    assert ix.at[B, "delta"] - ix.at[B, "delta_conf"] > ix.at[DUMMY, "delta"] + ix.at[DUMMY, "delta_conf"]
     assert a.verdicts["gdp_final"].resolved and a.verdicts["gdp_final"].top == B
-    with pytest.raises(arc.ArchiveError, match="--method"):
-        sa.analyze(path, method="sobol")
+    with pytest.raises(ArchiveError, match="--method"):
+        analyze(path, method="sobol")
 
 
 def test_the_analysis_is_reproducible_and_each_metric_has_its_own_stream(tmp_path):
@@ -117,8 +122,8 @@ def test_the_analysis_is_reproducible_and_each_metric_has_its_own_stream(tmp_pat
     idx = pd.read_parquet(path / "runs.parquet")
     idx["emissions_air_cum"] = idx["gdp_final"] * 2
     write_index(path, idx)
-    one = sa.analyze(path, metrics=["gdp_final"], resamples=30)
-    two = sa.analyze(path, metrics=["emissions_air_cum", "gdp_final"], resamples=30)
+    one = analyze(path, metrics=["gdp_final"], resamples=30)
+    two = analyze(path, metrics=["emissions_air_cum", "gdp_final"], resamples=30)
     pd.testing.assert_frame_equal(
         one.indices.reset_index(drop=True),
         two.indices[two.indices["metric"] == "gdp_final"].reset_index(drop=True),
@@ -136,13 +141,13 @@ def grid(tmp_path_factory):
         '"talent.border_cost" = { low = 0.5, high = 1.5, num = 3 }\n'
     )
     (tmp / "g.toml").write_text(body, encoding="utf-8")
-    return sw.run_sweep(sw.load_sweep(tmp / "g.toml"), tmp / "archive", executor="serial").path
+    return run_sweep(load_sweep(tmp / "g.toml"), tmp / "archive", executor="serial").path
 
 
 @pytest.fixture
 def main(monkeypatch):
     monkeypatch.setitem(
-        cli.COMMANDS, "analyze", cli.Command(sa.ANALYZE_HELP, sa.add_analyze_arguments, sa.cmd_analyze)
+        cli.COMMANDS, "analyze", cli.Command(ANALYZE_HELP, add_analyze_arguments, cmd_analyze)
     )
     return cli.main
 
@@ -181,7 +186,7 @@ def test_grid_analysis_writes_tables_plots_and_summary(grid, main, capsys):
     assert m["kind"] == "sweep-analysis" and set(m["files"]) >= {"indices.parquet", "summary.md",
                                                                  "regression.parquet"}  # fmt: skip
     # the sweep archive itself still verifies: the analysis folder is not part of it
-    assert not sw.verify_sweep_archive(grid, sample=0).file_problems
+    assert not verify_sweep_archive(grid, sample=0).file_problems
     # analysing again replaces the folder whole
     assert main(["analyze", str(grid), "--metrics", "gdp_final", "--no-plots"]) == 0
     assert not (out / "plots").exists() and not list(grid.glob(".analysis*"))

@@ -15,7 +15,9 @@ import pandas as pd
 import psutil
 import pytest
 
-from simulation import sweep as sw
+from simulation.experiments.sweep.run import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
+from simulation.experiments.sweep.verify import verify_sweep_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 BODY = """
@@ -33,7 +35,7 @@ seed = 11
 "talent.border_cost" = {{ low = 0.5, high = 1.5, num = {num} }}
 """
 DRIVER = (
-    "import sys; from simulation import cli, sweep; "
+    "import sys; from simulation import cli; from simulation.experiments.sweep import cli as sweep; "
     "cli.COMMANDS['sweep'] = cli.Command(sweep.SWEEP_HELP, sweep.add_sweep_arguments, sweep.cmd_sweep); "
     "raise SystemExit(cli.main(sys.argv[1:]))"
 )
@@ -71,14 +73,14 @@ def executors(tmp_path_factory):
     """The same 3-point x 2-replicate sweep run serially, by a 2-process pool and by a Dask
     LocalCluster of 2 worker processes."""
     tmp = tmp_path_factory.mktemp("executors")
-    sweep = sw.load_sweep(sweep_file(tmp, num=3, replicates=2))
+    sweep = load_sweep(sweep_file(tmp, num=3, replicates=2))
     out = {}
     for name, kw in {
         "serial": {"executor": "serial"},
         "process": {"executor": "process", "workers": 2},
         "dask": {"executor": "dask", "workers": 2},
     }.items():
-        report = sw.run_sweep(sweep, tmp / name, **kw)
+        report = run_sweep(sweep, tmp / name, **kw)
         assert report.complete and report.ran == 6
         out[name] = report.path
     return out
@@ -112,9 +114,9 @@ def test_failing_run_is_recorded_while_others_complete_in_a_process_pool(tmp_pat
     body = BODY.format(num=2, replicates=1, end_year=2022) + f'"run.region" = ["middle_yangtze", "{gone}"]\n'
     p = tmp_path / "fail.toml"
     p.write_text(body, encoding="utf-8")
-    sweep = sw.load_sweep(p)
+    sweep = load_sweep(p)
     shutil.rmtree(gone)
-    report = sw.run_sweep(sweep, tmp_path / "out", executor="process", workers=2)
+    report = run_sweep(sweep, tmp_path / "out", executor="process", workers=2)
     assert report.counts == {"ok": 2, "failed": 2, "pending": 0} and report.failed_now == 2
     idx = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     for rid in idx.loc[idx["status"] == "failed", "run_id"]:
@@ -171,13 +173,13 @@ def test_sigkill_of_the_sweep_then_rerun_finishes_without_duplicates(tmp_path):
     last = again.stdout.strip().splitlines()
     assert last[-1] == f"archive: {out}" and f"skipped {done_at_kill} complete" in last[-2]
     assert_whole(out, n)
-    v = sw.verify_sweep_archive(out, sample=2)
+    v = verify_sweep_archive(out, sample=2)
     assert v.ok, v.lines()
 
 
 def test_sigkill_of_one_worker_does_not_stop_or_hang_the_sweep(tmp_path):
     n = 12
-    sweep = sw.load_sweep(sweep_file(tmp_path, num=6, replicates=2, end_year=2023))
+    sweep = load_sweep(sweep_file(tmp_path, num=6, replicates=2, end_year=2023))
     out = tmp_path / "out"
     killed: list[int] = []
 
@@ -196,13 +198,13 @@ def test_sigkill_of_one_worker_does_not_stop_or_hang_the_sweep(tmp_path):
 
     t = threading.Thread(target=killer, daemon=True)
     t.start()
-    report = sw.run_sweep(sweep, out, executor="process", workers=2)
+    report = run_sweep(sweep, out, executor="process", workers=2)
     t.join(timeout=60)
     assert killed, "no worker was killed"
     assert report.complete and report.counts["ok"] == n
     assert any("worker process died" in note for note in report.notes)
     assert_whole(out, n)
-    v = sw.verify_sweep_archive(out, sample=2)
+    v = verify_sweep_archive(out, sample=2)
     assert v.ok, v.lines()
 
 
@@ -212,7 +214,7 @@ def test_a_worker_dying_between_wait_and_submit_loses_no_run(tmp_path, monkeypat
     restart the pool, keep the task it was submitting and finish every run once."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from simulation import sweep_exec
+    from simulation.experiments.sweep import exec as sweep_exec
 
     real = sweep_exec.ProcessPoolExecutor
     state = {"submits": 0, "raised": False}
@@ -226,8 +228,8 @@ def test_a_worker_dying_between_wait_and_submit_loses_no_run(tmp_path, monkeypat
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(sweep_exec, "ProcessPoolExecutor", DiesOnThirdSubmit)
-    sweep = sw.load_sweep(sweep_file(tmp_path, num=3, replicates=2))
-    report = sw.run_sweep(sweep, tmp_path / "out", executor="process", workers=2)
+    sweep = load_sweep(sweep_file(tmp_path, num=3, replicates=2))
+    report = run_sweep(sweep, tmp_path / "out", executor="process", workers=2)
     assert state["raised"], "the planted failure never happened"
     assert report.complete and report.counts["ok"] == 6
     assert any("worker process died" in note for note in report.notes)
@@ -238,10 +240,10 @@ def test_a_running_dask_cluster_by_address(tmp_path, executors):
     """``--scheduler ADDR``: the runs go to an existing cluster and give the same bits."""
     from distributed import LocalCluster
 
-    sweep = sw.load_sweep(sweep_file(tmp_path, num=3, replicates=2))
+    sweep = load_sweep(sweep_file(tmp_path, num=3, replicates=2))
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster:  # fmt: skip
-        report = sw.run_sweep(sweep, tmp_path / "out", executor="dask", scheduler=cluster.scheduler_address)
+        report = run_sweep(sweep, tmp_path / "out", executor="dask", scheduler=cluster.scheduler_address)
     assert report.complete and report.ran == 6
     assert any("Dask scheduler" in n for n in report.notes)
     assert files(tmp_path / "out") == files(executors["serial"])

@@ -13,10 +13,17 @@ import pandas as pd
 import pytest
 
 from simulation import cli
-from simulation import sweep as sw
-from simulation import sweep_metrics as sm
-from simulation import sweep_store as st
+from simulation.archive.errors import ArchiveError
+from simulation.archive.files import parquet_bytes
+from simulation.archive.manifest import write_manifest
 from simulation.config import load_config
+from simulation.experiments.sweep import folder
+from simulation.experiments.sweep import metrics as sm
+from simulation.experiments.sweep import store as st
+from simulation.experiments.sweep.folder import create_archive
+from simulation.experiments.sweep.run import run_sweep
+from simulation.experiments.sweep.spec import load_sweep
+from simulation.experiments.sweep.verify import verify_sweep_archive
 from simulation.model import MiddleYangtzeModel
 from simulation.params import ConfigError
 
@@ -59,7 +66,7 @@ def model_runs(monkeypatch):
 
 @pytest.fixture
 def main(monkeypatch, tmp_path):
-    monkeypatch.setattr(sw, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(folder, "RESULTS_DIR", tmp_path / "results")
     return cli.main
 
 
@@ -71,9 +78,9 @@ def files(path: Path) -> dict[str, bytes]:
 
 # ---------------------------------------------------------------------------- --extend
 def test_extend_adds_replicates_without_rerunning_existing_runs(tmp_path, model_runs, main, capsys):
-    one = sw.load_sweep(write(tmp_path, body(replicates=1)))
+    one = load_sweep(write(tmp_path, body(replicates=1)))
     out = tmp_path / "a"
-    sw.run_sweep(one, out, executor="serial", reuse=False, plots=False)
+    run_sweep(one, out, executor="serial", reuse=False, plots=False)
     assert len(model_runs) == 2
     before = files(out)
     two = write(tmp_path, body(replicates=3), "more.toml")
@@ -88,8 +95,8 @@ def test_extend_adds_replicates_without_rerunning_existing_runs(tmp_path, model_
     assert len(after) == 6
     m = json.loads((out / "manifest.json").read_text())
     assert m["design"]["replicates"] == 3 and m["extensions"][-1]["runs_before"] == 2
-    assert m["sweep_hash"] == sw.load_sweep(two).sweep_hash  # replicates: same point numbers
-    assert sw.verify_sweep_archive(out, sample=6).ok
+    assert m["sweep_hash"] == load_sweep(two).sweep_hash  # replicates: same point numbers
+    assert verify_sweep_archive(out, sample=6).ok
     model_runs.clear()
     assert main(argv) == 0 and not model_runs  # extending again with the same file: nothing to do
     capsys.readouterr()
@@ -97,11 +104,11 @@ def test_extend_adds_replicates_without_rerunning_existing_runs(tmp_path, model_
 
 def test_extend_adds_grid_points_keeping_the_old_numbers(tmp_path, model_runs):
     out = tmp_path / "a"
-    sw.run_sweep(sw.load_sweep(write(tmp_path, body())), out, executor="serial", reuse=False, plots=False)
+    run_sweep(load_sweep(write(tmp_path, body())), out, executor="serial", reuse=False, plots=False)
     old = pd.read_parquet(out / "runs.parquet")
     model_runs.clear()
-    wider = sw.load_sweep(write(tmp_path, body(values="[0.25, 0.5, 1.0, 1.5]"), "w.toml"))
-    report = sw.run_sweep(wider, extend=out, executor="serial", reuse=False, plots=False)
+    wider = load_sweep(write(tmp_path, body(values="[0.25, 0.5, 1.0, 1.5]"), "w.toml"))
+    report = run_sweep(wider, extend=out, executor="serial", reuse=False, plots=False)
     assert report.added == 2 and report.skipped == 2 and len(model_runs) == 2
     assert sorted(v for _, v in model_runs) == [0.25, 1.0]
     new = pd.read_parquet(out / "runs.parquet")
@@ -110,7 +117,7 @@ def test_extend_adds_grid_points_keeping_the_old_numbers(tmp_path, model_runs):
     )
     pd.testing.assert_frame_equal(kept, old[["point", "talent.border_cost", "run_id", "gdp_final"]])
     assert list(new["talent.border_cost"]) == [0.5, 1.5, 0.25, 1.0]  # old points first, then the new
-    assert sw.verify_sweep_archive(out, sample=4).ok
+    assert verify_sweep_archive(out, sample=4).ok
 
 
 @pytest.mark.parametrize(
@@ -126,7 +133,7 @@ def test_extend_adds_grid_points_keeping_the_old_numbers(tmp_path, model_runs):
 def test_extend_refuses_what_would_change_existing_runs(tmp_path, change, fld, main, capsys):
     out = tmp_path / "a"
     base = body(replicates=2)
-    sw.run_sweep(sw.load_sweep(write(tmp_path, base)), out, executor="serial", reuse=False, plots=False)
+    run_sweep(load_sweep(write(tmp_path, base)), out, executor="serial", reuse=False, plots=False)
     before = files(out) | {"manifest.json": (out / "manifest.json").read_bytes()}
     bad = write(tmp_path, change(base), "bad.toml")
     assert main(["sweep", str(bad), "--extend", str(out), "--executor", "serial"]) == 2
@@ -141,10 +148,10 @@ def test_a_latin_hypercube_grows_by_replicates_only(tmp_path):
         '[parameters]\n"talent.border_cost" = { low = 0.5, high = 1.5 }\n'
     )
     out = tmp_path / "a"
-    sw.create_archive(sw.load_sweep(write(tmp_path, lhs)), out, ["test"])
-    bigger = sw.load_sweep(write(tmp_path, lhs.replace("samples = 3", "samples = 4"), "b.toml"))
+    create_archive(load_sweep(write(tmp_path, lhs)), out, ["test"])
+    bigger = load_sweep(write(tmp_path, lhs.replace("samples = 3", "samples = 4"), "b.toml"))
     with pytest.raises(ConfigError, match="not nested") as info:
-        sw.run_sweep(bigger, extend=out, executor="serial")
+        run_sweep(bigger, extend=out, executor="serial")
     assert info.value.field == "sweep.samples"
 
 
@@ -161,28 +168,28 @@ def test_runs_are_shared_by_content_address_across_archives(tmp_path, model_runs
     crn = "\ncrn = true"
     first = tmp_path / "results" / "a"
     res = tmp_path / "results"
-    sw.run_sweep(
-        sw.load_sweep(write(tmp_path, body(extra=crn))),
+    run_sweep(
+        load_sweep(write(tmp_path, body(extra=crn))),
         first,
         executor="serial",
         plots=False,
         results_dir=res,
     )
     model_runs.clear()
-    other = sw.load_sweep(write(tmp_path, body(extra=crn, values="[1.5, 2.5]"), "b.toml"))
+    other = load_sweep(write(tmp_path, body(extra=crn, values="[1.5, 2.5]"), "b.toml"))
     second = tmp_path / "results" / "b"
-    report = sw.run_sweep(other, second, executor="serial", plots=False, results_dir=res)
+    report = run_sweep(other, second, executor="serial", plots=False, results_dir=res)
     assert report.copied == 1 and report.ran == 1 and [v for _, v in model_runs] == [2.5]
     shared = pd.read_parquet(second / "runs.parquet").set_index("talent.border_cost")
     mine = pd.read_parquet(first / "runs.parquet").set_index("talent.border_cost")
     assert shared.loc[1.5, "run_id"] == mine.loc[1.5, "run_id"]
     assert shared.loc[1.5, "gdp_final"] == mine.loc[1.5, "gdp_final"]
-    v = sw.verify_sweep_archive(second, sample=2)  # re-runs the copied run too: same bits
+    v = verify_sweep_archive(second, sample=2)  # re-runs the copied run too: same bits
     assert v.ok, v.lines()
     # --no-reuse (reuse=False) runs it again
     model_runs.clear()
     third = tmp_path / "results" / "c"
-    sw.run_sweep(other, third, executor="serial", plots=False, reuse=False, results_dir=res)
+    run_sweep(other, third, executor="serial", plots=False, reuse=False, results_dir=res)
     assert len(model_runs) == 2 and files(third) == files(second)
 
 
@@ -190,20 +197,20 @@ def test_a_changed_source_file_is_not_shared(tmp_path, model_runs):
     first = tmp_path / "results" / "a"
     spec = write(tmp_path, body())
     res = tmp_path / "results"
-    sw.run_sweep(sw.load_sweep(spec), first, executor="serial", plots=False, results_dir=res)
+    run_sweep(load_sweep(spec), first, executor="serial", plots=False, results_dir=res)
     rel = st.cell_rel(0, 0)
     df = pd.read_parquet(first / rel)
     df.loc[0, "gdp"] += 1.0
-    (first / rel).write_bytes(sw.arc.parquet_bytes(df))  # no longer the bytes its manifest lists
+    (first / rel).write_bytes(parquet_bytes(df))  # no longer the bytes its manifest lists
     model_runs.clear()
-    report = sw.run_sweep(sw.load_sweep(spec), res / "b", executor="serial", plots=False, results_dir=res)
+    report = run_sweep(load_sweep(spec), res / "b", executor="serial", plots=False, results_dir=res)
     assert report.copied == 1 and len(model_runs) == 1  # the intact run copied, the edited one run
 
 
 # ---------------------------------------------------------------------------- --set
 def test_sweep_set_overrides_the_base_like_run_set(tmp_path, main, capsys):
     path = write(tmp_path, body())
-    s = sw.load_sweep(path, ["scale.talent_agents=1600", "talent.move_cost=2.0"])
+    s = load_sweep(path, ["scale.talent_agents=1600", "talent.move_cost=2.0"])
     assert s.base_config.scale.talent_agents == 1600 and s.base_config.talent.move_cost == 2.0
     assert s.sets["scale.talent_agents"] == 1600  # over the file's [set]
     assert "talent_agents = 1600" in next(iter(s.tasks.values())).config_toml
@@ -235,8 +242,8 @@ def metric_archive(tmp_path_factory):
         '"run.end_year" = 2021\n', '"run.end_year" = 2021\n' + LEVER
     )
     text = text.replace('"talent.border_cost" = [0.5, 1.5]', '"talent_alliance.border_cost_cut" = [0.2, 0.9]')
-    sweep = sw.load_sweep(write(tmp, text))
-    report = sw.run_sweep(sweep, tmp / "a", executor="serial", reuse=False)
+    sweep = load_sweep(write(tmp, text))
+    report = run_sweep(sweep, tmp / "a", executor="serial", reuse=False)
     return sweep, report.path
 
 
@@ -316,7 +323,7 @@ def test_bad_metrics_exit_2_naming_the_allowed_values_before_any_run(
 def test_bad_percentiles_are_refused(tmp_path):
     for bad in ("[]", "[101]", "[5, 5]", '["x"]'):
         with pytest.raises(ConfigError, match="sweep.percentiles"):
-            sw.load_sweep(write(tmp_path, body(extra=f"percentiles = {bad}")))
+            load_sweep(write(tmp_path, body(extra=f"percentiles = {bad}")))
 
 
 def test_metric_names_parse():
@@ -380,19 +387,19 @@ def test_an_archive_of_the_earlier_layout_is_refused_with_a_reason(metric_archiv
     shutil.copytree(path, copy)
     m = json.loads((copy / "manifest.json").read_text())
     del m["layout"]
-    sw.arc.write_manifest(copy, m)
-    with pytest.raises(sw.arc.ArchiveError, match="earlier version of the sweep storage"):
-        sw.verify_sweep_archive(copy, sample=0)
+    write_manifest(copy, m)
+    with pytest.raises(ArchiveError, match="earlier version of the sweep storage"):
+        verify_sweep_archive(copy, sample=0)
 
 
 def test_flows_are_kept_on_request(tmp_path):
     import duckdb
 
     spec = write(tmp_path, body(replicates=2, extra="flows = true"))
-    sweep = sw.load_sweep(spec)
+    sweep = load_sweep(spec)
     assert all(t.flows for t in sweep.tasks.values())
     out = tmp_path / "a"
-    sw.run_sweep(sweep, out, executor="serial", reuse=False, plots=False)
+    run_sweep(sweep, out, executor="serial", reuse=False, plots=False)
     flows = sorted((out / "flows").rglob("*.parquet"))
     assert len(flows) == 4
     f = pd.read_parquet(flows[0])
@@ -404,8 +411,8 @@ def test_flows_are_kept_on_request(tmp_path):
         "GROUP BY ALL ORDER BY ALL"
     ).df()
     assert set(got["point"]) == {0, 1} and "migration" in set(got["kind"])
-    v = sw.verify_sweep_archive(out, sample=2)
+    v = verify_sweep_archive(out, sample=2)
     assert v.ok, v.lines()
     (flows[0]).unlink()  # a lost flows file: its run is done again on resume
-    again = sw.run_sweep(sweep, out, executor="serial", reuse=False, plots=False)
+    again = run_sweep(sweep, out, executor="serial", reuse=False, plots=False)
     assert again.ran == 1 and len(list((out / "flows").rglob("*.parquet"))) == 4

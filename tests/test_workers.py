@@ -9,8 +9,8 @@ import pytest
 from simulation import workers
 from simulation.config import load_config, to_toml
 from simulation.core import memo, trade
+from simulation.experiments.sweep.exec import Task, run_bytes, run_task, run_tasks
 from simulation.model import MiddleYangtzeModel
-from simulation.sweep_exec import Task, run_bytes, run_task, run_tasks
 
 SMALL = ["scale.talent_agents=1500", "scale.firm_agents=200", "run.end_year=2021"]
 

@@ -68,23 +68,6 @@ def _count(value: int, low: int, high: int, field: str) -> None:
         raise ConfigError("command line", field, f"{value} (allowed: integer {low} to {high:,})")
 
 
-def chosen_candidates(names: str | None):
-    """The candidates named in ``--parameters`` (in the order of CANDIDATES), all when None."""
-    from simulation.calibrate.parameters import CANDIDATES
-
-    if names is None:
-        return CANDIDATES
-    wanted = [n.strip() for n in names.split(",") if n.strip()]
-    known = {c.name for c in CANDIDATES}
-    bad = [n for n in wanted if n not in known]
-    if bad or not wanted:
-        raise ConfigError(
-            "command line", "--parameters",
-            f"{', '.join(bad) or 'empty'} (allowed: a comma-separated list of {', '.join(sorted(known))})",
-        )  # fmt: skip
-    return tuple(c for c in CANDIDATES if c.name in wanted)
-
-
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Check every input, run the calibration, write its archive, print the estimates and
     ``archive: PATH`` last.
@@ -92,10 +75,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     Raises:
         ConfigError, RegionError, ArchiveError: bad input (exit code 2, nothing written).
     """
-    from simulation.archive import check_out
+    from simulation.archive.paths import check_out, display
+    from simulation.calibrate.pipeline import chosen_candidates, run_calibration
     from simulation.calibrate.store import write_calibration_archive
     from simulation.calibrate.targets import Targets
-    from simulation.cli import display
     from simulation.config import load_config
     from simulation.limits import check_config, check_workers
 
@@ -115,8 +98,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     cfg = load_config(source, sets)
     check_config(cfg, str(source), args.set, concurrent=args.workers)
     Targets.load(cfg.run.region)  # a bad panel or targets file: refused before any run
-    from simulation.calibrate.pipeline import run_calibration
-
     result = run_calibration(
         cfg, budget=args.budget, seeds=args.seeds, trajectories=args.trajectories,
         workers=args.workers, progress=sys.stderr.isatty(), candidates=candidates,

@@ -71,6 +71,7 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("capital.return_elasticity", 0.5, 6.0, "-", "judgement"),
     Candidate("land.supply_elasticity", 0.3, 3.0, "-", "judgement within 0.5-5.6"),
     Candidate("environment.tech_progress", 0.0, 0.05, "1/yr", "judgement"),
+    Candidate("environment.regulation_pace", 0.5, 4.0, "-", "the plans as written: an assumption"),
 )
 
 
@@ -131,11 +132,6 @@ def apply(
             sets[c.name] = float(v)
     sets["shocks.events"] = events
     return validate(apply_overrides(data, sets), "<calibrate>")
-
-
-def without_shocks(cfg: Config) -> Config:
-    """The same config with the shocks switched off (the no-epidemic counterfactual)."""
-    return validate(apply_overrides(cfg.model_dump(mode="json"), {"shocks.enabled": False}), "<calibrate>")
 
 
 def for_window(cfg: Config, end_year: int) -> Config:

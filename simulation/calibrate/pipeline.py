@@ -17,7 +17,6 @@ Every seed derives from the root seed (``SeedSequence``), the same R seeds at ev
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from simulation.calibrate.evaluate import Evaluator, stage_bar
 from simulation.calibrate.moments import WINDOW, Moment, RunSummary, build_moments
 from simulation.calibrate.parameters import CANDIDATES, Candidate, apply, for_window, start_values
 from simulation.calibrate.report import jacobian_table, moments_table, parameters_table
+from simulation.calibrate.result import CalibrationResult
 from simulation.config import Config, apply_overrides, validate
 from simulation.params import ConfigError
 
@@ -40,21 +40,23 @@ def derived_seeds(root: int, n: int) -> list[int]:
     return vals[:n] + [vals[n] & 0x7FFFFFFF]
 
 
-@dataclass
-class CalibrationResult:
-    start_config: Config
-    calibrated_config: Config
-    root_seed: int
-    seeds: list[int]
-    budget: int
-    trajectories: int
-    tables: dict[str, pd.DataFrame]
-    candidates: tuple[Candidate, ...]
-    fit_status: str
-    counts: dict[str, int]
-    stats: dict[str, Any]
-    panel_status: str
-    wall_time_s: float
+def chosen_candidates(names: str | None) -> tuple[Candidate, ...]:
+    """The candidates named in ``--parameters`` (in the order of CANDIDATES), all when None.
+
+    Raises:
+        ConfigError: a name that is no candidate, or an empty list.
+    """
+    if names is None:
+        return CANDIDATES
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    known = {c.name for c in CANDIDATES}
+    bad = [n for n in wanted if n not in known]
+    if bad or not wanted:
+        raise ConfigError(
+            "command line", "--parameters",
+            f"{', '.join(bad) or 'empty'} (allowed: a comma-separated list of {', '.join(sorted(known))})",
+        )  # fmt: skip
+    return tuple(c for c in CANDIDATES if c.name in wanted)
 
 
 class PointRunner:
@@ -73,7 +75,11 @@ class PointRunner:
     def configs(self, theta: np.ndarray) -> tuple[Config, Config]:
         shocked = for_window(apply(self.cfg, self.cands, theta), WINDOW[1])
         data = shocked.model_dump(mode="json")
-        quiet = apply_overrides(data, {"shocks.enabled": False, "shocks.events": [], "run.end_year": 2020})
+        # the no-epidemic 2020: no shocks in the cluster, and the rest of China at its trend growth
+        # instead of its observed epidemic year
+        sets = {"shocks.enabled": False, "shocks.events": [], "run.end_year": 2020,
+                "production.outside_follows_china": False}  # fmt: skip
+        quiet = apply_overrides(data, sets)
         return shocked, validate(quiet, "<calibrate>")
 
     def run(self, thetas: np.ndarray, seeds: list[int], stage: str, bar=None) -> np.ndarray:

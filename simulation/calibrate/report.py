@@ -15,7 +15,7 @@ from simulation.calibrate.moments import WINDOW, Moment
 
 if TYPE_CHECKING:
     from simulation.calibrate.parameters import Candidate
-    from simulation.calibrate.pipeline import CalibrationResult
+    from simulation.calibrate.result import CalibrationResult
     from simulation.calibrate.screening import Screening
     from simulation.calibrate.smm import Inference
 

@@ -16,9 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulation import archive as arc
-from simulation.calibrate.pipeline import CalibrationResult, run_calibration
+from simulation.archive import atomic, paths, provenance
+from simulation.archive.files import parquet_bytes
+from simulation.archive.manifest import build_manifest, write_manifest
+from simulation.archive.verify import VerifyReport, differing, open_for_verify
+from simulation.calibrate.pipeline import chosen_candidates, run_calibration
 from simulation.calibrate.report import summary_markdown
+from simulation.calibrate.result import CalibrationResult
 from simulation.config import load_config, to_toml
 
 TABLES = ("moments", "parameters", "screening", "jacobian", "evaluations")
@@ -38,12 +42,12 @@ def write_calibration_archive(
 ) -> Path:  # fmt: skip
     """Write the archive of ``result`` atomically and return its path."""
     name = f"calibrate-b{result.budget}-s{result.root_seed}"
-    final = arc.resolve_out(out, results_dir, lambda folder: arc.stamped_path(folder, name))
-    with arc.staging(final) as tmp:
+    final = paths.resolve_out(out, results_dir, lambda folder: paths.stamped_path(folder, name))
+    with atomic.staging(final) as tmp:
         (tmp / "start.toml").write_text(to_toml(result.start_config), encoding="utf-8")
         (tmp / "calibrated.toml").write_text(to_toml(result.calibrated_config), encoding="utf-8")
         for t in TABLES:
-            (tmp / f"{t}.parquet").write_bytes(arc.parquet_bytes(result.tables[t]))
+            (tmp / f"{t}.parquet").write_bytes(parquet_bytes(result.tables[t]))
         (tmp / "summary.md").write_text(summary_markdown(result, final.name), encoding="utf-8")
         extra: dict[str, Any] = {
             "kind": KIND, "config_source": config_source, "seeds": result.seeds,
@@ -51,16 +55,16 @@ def write_calibration_archive(
             "counts": result.counts, "fit_status": result.fit_status, "stats": result.stats,
             "targets": result.panel_status, "parameters": [c.name for c in result.candidates],
         }  # fmt: skip
-        manifest = arc.build_manifest(
+        manifest = build_manifest(
             tmp, config=result.start_config.model_dump(mode="json"), seed=result.root_seed,
             config_toml=inputs_text(result), wall_time_s=result.wall_time_s,
             command=list(sys.argv if command is None else command), extra=extra,
         )  # fmt: skip
-        arc.write_manifest(tmp, manifest)
+        write_manifest(tmp, manifest)
     return final
 
 
-def verify_calibration_archive(path: Path, progress: bool = False) -> arc.VerifyReport:
+def verify_calibration_archive(path: Path, progress: bool = False) -> VerifyReport:
     """Re-run the calibration stored at ``path`` and compare its tables and calibrated config.
 
     Raises:
@@ -68,13 +72,9 @@ def verify_calibration_archive(path: Path, progress: bool = False) -> arc.Verify
         ConfigError, RegionError: the stored config or its region no longer loads.
     """
     path = Path(path)
-    manifest, report = arc.open_for_verify(path, KIND, ["start.toml"])
-    code = manifest.get("code") or {}
-    now = arc.code_version()
-    if code.get("git_commit") != now["git_commit"]:
-        report.notes.append(f"code differs: archive {code.get('git_commit')}, now {now['git_commit']}")
+    manifest, report = open_for_verify(path, KIND, ["start.toml"])
+    report.notes.extend(provenance.code_notes(manifest))
     cfg = load_config(path / "start.toml")
-    from simulation.calibrate.command import chosen_candidates
     from simulation.limits import max_workers
 
     names = manifest.get("parameters")
@@ -88,10 +88,7 @@ def verify_calibration_archive(path: Path, progress: bool = False) -> arc.Verify
     report.wall_time_s = result.wall_time_s
     if list(manifest["seeds"]) != result.seeds:
         report.rerun_differs.append("seeds")
-    fresh = {f"{t}.parquet": arc.parquet_bytes(result.tables[t]) for t in TABLES}
+    fresh = {f"{t}.parquet": parquet_bytes(result.tables[t]) for t in TABLES}
     fresh["calibrated.toml"] = to_toml(result.calibrated_config).encode("utf-8")
-    for name, data in fresh.items():
-        stored = path / name
-        if not stored.is_file() or arc.sha256_file(stored) != arc.sha256_bytes(data):
-            report.rerun_differs.append(name)
+    report.rerun_differs.extend(differing(path, fresh))
     return report

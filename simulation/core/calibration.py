@@ -16,10 +16,10 @@ import pandas as pd
 
 from agents import FirmAgent, TalentAgent
 from agents.batch import spawn
-from simulation.config import ProductionSection
 from simulation.core import choice as ch
 from simulation.core import memo, trade
 from simulation.core.capital import Capital
+from simulation.core.config.economy import ProductionSection
 from simulation.core.firms import KIND_INITIAL as FIRM_INITIAL
 from simulation.core.land import Land
 from simulation.core.production import Production, Shares, talent_exponents
@@ -27,7 +27,7 @@ from simulation.core.streams import stable_ids
 from simulation.core.talent import KIND_INITIAL as TALENT_INITIAL
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 K = 4
 
@@ -68,7 +68,7 @@ def largest_remainder(shares: np.ndarray, total: int, minimum: np.ndarray | None
     return base
 
 
-def place_talent(m: MiddleYangtzeModel) -> None:
+def place_talent(m: ModelState) -> None:
     """Talent agents: tertiary-educated working-age persons, spread over cities by largest remainder."""
     cfg, c, n = m.config, m.region.cities, m.n
     tert = c.tertiary_educated_share_2020.to_numpy(float) * m.pop0 * cfg.talent.tertiary_working_share
@@ -97,7 +97,7 @@ def place_talent(m: MiddleYangtzeModel) -> None:
     m.city.population = m.pop0.copy()
 
 
-def place_firms(m: MiddleYangtzeModel) -> None:
+def place_firms(m: ModelState) -> None:
     """Firm agents over city-sectors by output, at least one where output is positive."""
     cfg, c, n = m.config, m.region.cities, m.n
     share = (m.y0 / m.y0.sum()).ravel()
@@ -116,7 +116,7 @@ def place_firms(m: MiddleYangtzeModel) -> None:
     spawn(FirmAgent, m, slots.tolist(), m.firm_agents)
 
 
-def land(m: MiddleYangtzeModel) -> Land:
+def land(m: ModelState) -> Land:
     """Capacity = building quota share x area (estimate); base-year use from 2019 built-up data where
     the region has it, else the capacity times the typical base-year use."""
     lc, c = m.config.land, m.region.cities
@@ -134,7 +134,7 @@ def land(m: MiddleYangtzeModel) -> Land:
     return Land(cap, used0, elasticity, lc.production_share)
 
 
-def trade_hours(m: MiddleYangtzeModel) -> np.ndarray:
+def trade_hours(m: ModelState) -> np.ndarray:
     """Travel hours between the cities and to the rest of China (via Shanghai), (n + 1, n + 1)."""
     n = m.n
     hours = np.zeros((n + 1, n + 1))
@@ -144,7 +144,7 @@ def trade_hours(m: MiddleYangtzeModel) -> np.ndarray:
     return hours
 
 
-def production(m: MiddleYangtzeModel, h_work: np.ndarray, labour: np.ndarray) -> Production:
+def production(m: ModelState, h_work: np.ndarray, labour: np.ndarray) -> Production:
     """Technology, talent exponents, capital stocks, demand shares and trade shifters of year 0."""
     pc = m.config.production
     y0, n = m.y0, m.n
@@ -195,7 +195,7 @@ def production(m: MiddleYangtzeModel, h_work: np.ndarray, labour: np.ndarray) ->
     )
 
 
-def initial_work(m: MiddleYangtzeModel) -> None:
+def initial_work(m: ModelState) -> None:
     """Work places of the base year, drawn from the commuting choice at base-year wages and jobs."""
     t = m.talent
     live = t.living()

@@ -27,11 +27,12 @@ import networkx as nx
 import numpy as np
 
 from simulation.core import abatement as ab
+from simulation.core.observed_path import follow_index
 from simulation.core.regulation import Regulation, concentration_cuts
 from simulation.params import POLLUTANTS
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 P = len(POLLUTANTS)
 SO2, NOX, PM, CO2, COD, NH3N = range(P)
@@ -44,11 +45,13 @@ SECONDS_YEAR_L = 31.5576  # (t/yr) / (m3/s) -> mg/L: 1e9 mg/t / (3.15576e7 s * 1
 class Environment:
     """Owns the emission intensities, the standards path, the permit markets and pollution fields."""
 
-    def __init__(self, m: MiddleYangtzeModel) -> None:
+    def __init__(self, m: ModelState) -> None:
         ec, reg = m.config.environment, m.region
         self.cfg = ec
         self.start = m.config.run.start_year
-        self.reg = Regulation(getattr(reg, "regulation", None) if ec.regulation else None, self.start)
+        self.reg = Regulation(
+            getattr(reg, "regulation", None) if ec.regulation else None, self.start, ec.regulation_pace
+        )
         self.intensity = self._base_intensity(m)  # (P, n, K) t / 100m yuan
         self.life = np.array(ec.life_per_capita.as_tuple()) / 1000.0  # t / person / yr
         self.mac = np.outer(np.array(ec.mac_pollutant.as_tuple()), np.array(ec.mac.as_tuple()))  # (P, K)
@@ -96,11 +99,7 @@ class Environment:
 
     def background_index(self, year: int) -> float:
         """Background relative to 2019: the observed national mean while it lasts, then a trend."""
-        nat = self.national
-        if self.start not in nat:
-            return (1 + self.cfg.background_trend) ** (year - self.start)
-        last = max(y for y in nat if y <= year) if any(y <= year for y in nat) else self.start
-        return nat[last] / nat[self.start] * (1 + self.cfg.background_trend) ** (year - last)
+        return follow_index(self.national, self.start, year, self.cfg.background_trend)
 
     def _water(self, m) -> None:
         ec, idx = self.cfg, m.city_index

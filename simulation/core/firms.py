@@ -27,7 +27,7 @@ from simulation.core.firmtable import logistic, logit
 from simulation.core.streams import stable_ids
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 HEAVY, MANUF, HIGHTECH, SERVICES = range(4)
 KIND_INITIAL, KIND_ENTRANT, KIND_COASTAL = 11, 12, 13
@@ -46,14 +46,14 @@ def gumbel_pick(u: np.ndarray, rows: np.ndarray, uniforms: np.ndarray) -> np.nda
 class FirmStage:
     """Owns the firms' yearly step; the firm table itself is ``model.firms``."""
 
-    def __init__(self, model: MiddleYangtzeModel) -> None:
+    def __init__(self, model: ModelState) -> None:
         self.cfg = model.config.firms
         self.entry_const = np.zeros((model.n, 4))
         self.pool = np.zeros(4, np.int64)
         self.profit0 = np.ones((model.n, 4))
 
     # ------------------------------------------------------------------ year 0
-    def calibrate(self, m: MiddleYangtzeModel) -> None:
+    def calibrate(self, m: ModelState) -> None:
         """Fixed-cost scale per sector so that the expected exit rate of an unselected draw (what an
         entrant faces) is the target; the base-year firms' own fixed costs drawn given that they
         cover them in 2019 (they are survivors); entry constants so that expected entry equals
@@ -120,7 +120,7 @@ class FirmStage:
         return ndtr(x / sd) if sd > 0 else (x > 0).astype(float)
 
     # ------------------------------------------------------------------ values
-    def margins(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def margins(self, m: ModelState) -> np.ndarray:
         """Operating surplus per unit of capacity weight by (city, sector), 100m yuan."""
         q = m.firms.capacity_sums(m.n, 4)
         prof = m.year_result.profits
@@ -128,7 +128,7 @@ class FirmStage:
         fallback = np.nanmedian(np.where(np.isfinite(avg), avg, np.nan), axis=0)
         return np.where(np.isfinite(avg), avg, fallback[None, :])
 
-    def entrant_profit(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def entrant_profit(self, m: ModelState) -> np.ndarray:
         """Expected profit of an average entrant by (city, sector) in general-labour years of its
         city (so that nominal growth alone does not draw entry), floored at a tiny positive."""
         fc = self.cfg
@@ -137,14 +137,14 @@ class FirmStage:
         v = self.margins(m) * eq / (m.city.wage_general / 1e8)[:, None] - ef[None, :]
         return np.maximum(v, 1e-9 * np.abs(v).max())
 
-    def location_values(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def location_values(self, m: ModelState) -> np.ndarray:
         """Log profitability of a unit of capacity by (city, sector); -inf where no land is free."""
         v = np.log(np.maximum(self.margins(m), 1e-300))
         v[m.land_full(), :SERVICES] = -np.inf
         return v
 
     # ------------------------------------------------------------------ the year
-    def step(self, m: MiddleYangtzeModel) -> None:
+    def step(self, m: ModelState) -> None:
         f, yr = m.firms, m.year
         live = f.living()
         sd, rho = self._shock_sd(), self._rho()
@@ -156,7 +156,7 @@ class FirmStage:
         self._coastal(m)
         self._relocate(m)
 
-    def _exit(self, m: MiddleYangtzeModel, live: np.ndarray) -> None:
+    def _exit(self, m: ModelState, live: np.ndarray) -> None:
         f, fc = m.firms, self.cfg
         sec, city = f.sector[live], f.city[live]
         q = m.firms.capacity_sums(m.n, 4)
@@ -173,7 +173,7 @@ class FirmStage:
         m.remove_firms(slots)
         m.count("firm_exits", len(slots) * m.firms_per_agent, by_city=f.city[slots] if len(slots) else None)
 
-    def _enter(self, m: MiddleYangtzeModel) -> None:
+    def _enter(self, m: ModelState) -> None:
         fc, n = self.cfg, m.n
         ratio = self.entrant_profit(m) / self.profit0
         u = fc.entry_elasticity * np.log(ratio) + self.entry_const + m.mods["firm_subsidy"]
@@ -194,7 +194,7 @@ class FirmStage:
             m.add_firms(np.concatenate(dest), np.concatenate(sec), np.concatenate(uid), kind="birth")
         )
 
-    def _coastal(self, m: MiddleYangtzeModel) -> None:
+    def _coastal(self, m: ModelState) -> None:
         fc, n = self.cfg, m.n
         expected = fc.coastal_inflow * m.mods["coastal_inflow_factor"] / m.firms_per_agent
         base = int(np.floor(expected))
@@ -222,7 +222,7 @@ class FirmStage:
             "relocation", np.zeros(len(dest), int), dest, ["coast"], m.city_ids, m.firms_per_agent
         )
 
-    def _relocate(self, m: MiddleYangtzeModel) -> None:
+    def _relocate(self, m: ModelState) -> None:
         fc, f, n = self.cfg, m.firms, m.n
         live = f.living()
         sec, city, lq = f.sector[live], f.city[live], f.logq[live]

@@ -18,14 +18,14 @@ import numpy as np
 from simulation.core.firmtable import softmax
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class Population:
-    def __init__(self, model: MiddleYangtzeModel) -> None:
+    def __init__(self, model: ModelState) -> None:
         self.cfg = model.config.population
 
-    def probs(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def probs(self, m: ModelState) -> np.ndarray:
         pc = self.cfg
         v = (
             m.city.amen_pop
@@ -43,7 +43,7 @@ class Population:
         np.fill_diagonal(cost, 0.0)
         return softmax(v[None, :] - cost, axis=1)
 
-    def calibrate(self, m: MiddleYangtzeModel) -> None:
+    def calibrate(self, m: ModelState) -> None:
         """Amenities at which nobody's expected move changes a city's general population."""
         m.city.amen_pop = np.zeros(m.n)
         g = m.city.general
@@ -53,7 +53,7 @@ class Population:
             if np.max(np.abs(step)) < 1e-10:
                 break
 
-    def step(self, m: MiddleYangtzeModel) -> None:
+    def step(self, m: ModelState) -> None:
         pc = self.cfg
         natural = m.city.general * pc.natural_growth
         m.count("natural_increase", float(natural.sum()))

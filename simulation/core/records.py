@@ -19,7 +19,7 @@ from simulation.core.environment import COD, NH3N
 from simulation.params import POLLUTANTS
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 HEAVY, SERVICES = 0, 3
 MODEL_COUNTS = (
@@ -63,7 +63,7 @@ class Recorder:
         if len(count):
             self.flows_log.append((year, kind, origin, destination, np.asarray(count, float)))
 
-    def record(self, m: MiddleYangtzeModel) -> None:
+    def record(self, m: ModelState) -> None:
         t, n, tpa = m.talent, m.n, m.talent_per_agent
         live = t.living()
         h, w = t.home[live], t.work[live]
@@ -234,14 +234,14 @@ class ModelCollector(mesa.DataCollector):
             model passes talent and firm agents here when ``run.agent_reporters`` is on.
     """
 
-    def __init__(self, m: MiddleYangtzeModel, agent_types: dict[type, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, m: ModelState, agent_types: dict[type, tuple[str, ...]] | None = None) -> None:
         reporters = {t: {k: k for k in names} for t, names in (agent_types or {}).items()}
         super().__init__(
             model_reporters={c: _column(c) for c in m.recorder.rows_model[-1]},
             agenttype_reporters=reporters or None,
         )
 
-    def collect(self, model: MiddleYangtzeModel) -> None:
+    def collect(self, model: ModelState) -> None:
         for name in model.recorder.rows_model[-1]:
             if name not in self.model_reporters:
                 earlier = len(next(iter(self.model_vars.values()), []))

@@ -22,28 +22,28 @@ from simulation.core import choice as ch
 from simulation.core.streams import stable_ids
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 KIND_INITIAL, KIND_GRADUATE, KIND_ENTRANT = 1, 2, 3
 ENTRANT_AGES = (25, 40)
 
 
 class TalentStage:
-    def __init__(self, model: MiddleYangtzeModel) -> None:
+    def __init__(self, model: ModelState) -> None:
         self.choices: list = []
         self.cfg = model.config.talent
         self.entrant_const = 0.0
         self.pool = 0
 
     # ------------------------------------------------------------------ choice pieces
-    def work_cdf(self, m: MiddleYangtzeModel) -> tuple[np.ndarray, np.ndarray]:
+    def work_cdf(self, m: ModelState) -> tuple[np.ndarray, np.ndarray]:
         p = m.choice_params()
         invehicle_h = np.maximum(m.transport.times - m.transport.intra_city_min, 0.0) / 60.0
         with np.errstate(divide="ignore"):  # a city without talent pays no talent wage: log 0 = -inf,
             log_wage = np.log(m.city.wage_talent)  # a workplace nobody chooses (tiny runs only)
         return ch.work_part(log_wage, invehicle_h, m.transport.commute_zone, p, np.log(m.city.jobs))
 
-    def home_base(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def home_base(self, m: ModelState) -> np.ndarray:
         p = m.choice_params()
         iv, self._work_cdf = self.work_cdf(m)
         return (
@@ -54,7 +54,7 @@ class TalentStage:
             + iv
         )
 
-    def class_probs(self, m: MiddleYangtzeModel, origin, hukou, skill, stay_bonus=0.0, extra=None):
+    def class_probs(self, m: ModelState, origin, hukou, skill, stay_bonus=0.0, extra=None):
         n = m.n
         sbin = ch.skill_bins(skill, m.skill_edges)
         classes, inv = ch.class_codes(origin, hukou, sbin, n + 1)
@@ -76,7 +76,7 @@ class TalentStage:
         )
         return ch.softmax_rows(u), inv, classes
 
-    def entrant_utilities(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def entrant_utilities(self, m: ModelState) -> np.ndarray:
         """(skill bins, N + 1): utility of each city for a talent entrant from outside, and of staying
         away (last column; relative to the entrants' constant)."""
         tc, p = self.cfg, m.choice_params()
@@ -97,7 +97,7 @@ class TalentStage:
         return u
 
     # ------------------------------------------------------------------ year 0
-    def calibrate(self, m: MiddleYangtzeModel) -> None:
+    def calibrate(self, m: ModelState) -> None:
         """Amenities that make the base year a rest point, and the entrants' constant and pool."""
         n, t, tc = m.n, m.talent, self.cfg
         live = t.living()
@@ -144,7 +144,7 @@ class TalentStage:
             self.entrant_const = 0.5 * (lo + hi)
 
     # ------------------------------------------------------------------ the year
-    def step(self, m: MiddleYangtzeModel) -> None:
+    def step(self, m: ModelState) -> None:
         t, n, tc, yr = m.talent, m.n, self.cfg, m.year
         tpa = m.talent_per_agent
         self.choices = []  # this year's location choices, for levers that ask "what if" (the alliance)
@@ -198,7 +198,7 @@ class TalentStage:
         t.skill[slots], t.age[slots] = skill, age
         spawn(TalentAgent, m, slots.tolist(), m.talent_agents)
 
-    def graduate_hukou(self, m: MiddleYangtzeModel, uni, u_kind, u_same, u_any) -> np.ndarray:
+    def graduate_hukou(self, m: ModelState, uni, u_kind, u_same, u_any) -> np.ndarray:
         """Hukou of graduates: outside the region, in the university's province, or anywhere in it."""
         tc, n = self.cfg, m.n
         anywhere = ch.pick_by_weight(m.pop0, u_any)
@@ -216,7 +216,7 @@ class TalentStage:
         sig = self.cfg.skill_sigma
         return np.exp(-0.5 * sig**2 + sig * m.streams.normal(purpose, m.year, uid))
 
-    def _graduates(self, m: MiddleYangtzeModel) -> int:
+    def _graduates(self, m: ModelState) -> int:
         n, tc, yr, tpa = m.n, self.cfg, m.year, m.talent_per_agent
         expected = m.students * tc.graduation_rate / tpa
         frac = m.streams.uniform("grad.count", yr, np.arange(n))
@@ -249,7 +249,7 @@ class TalentStage:
         m.log_flow_pairs("graduate", uni[stay], home, m.city_ids, m.city_ids, tpa)
         return int(stay.sum())
 
-    def _entrants(self, m: MiddleYangtzeModel) -> int:
+    def _entrants(self, m: ModelState) -> int:
         n, yr, tpa = m.n, m.year, m.talent_per_agent
         if self.pool == 0:
             return 0

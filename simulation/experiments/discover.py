@@ -32,10 +32,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation import archive as arc
+from simulation.archive.errors import ArchiveError
+from simulation.archive.files import sha256_file
+from simulation.archive.manifest import checked_manifest
 from simulation.experiments import outcomes
+from simulation.experiments.sweep.store import INDEX, read_index, read_run_tables
 from simulation.experiments.where import Condition
-from simulation.sweep import INDEX, read_index, read_run_tables
 
 CASES = ("runs", "points")
 CART_SEED_KEY = 0xCA27
@@ -110,12 +112,12 @@ def load_cases(path: Path, condition: Condition, cases: str = "runs") -> Cases:
             or no case meets.
     """
     path = Path(path)
-    m = arc.checked_manifest(path, "sweep")
+    m = checked_manifest(path, "sweep")
     params = [p["path"] for p in m["design"]["parameters"]]
     index = read_index(path)
     ok = index[index["status"] == "ok"].reset_index(drop=True)
     if ok.empty:
-        raise arc.ArchiveError(path, INDEX, "no completed run (allowed: a sweep archive with ok runs)")
+        raise ArchiveError(path, INDEX, "no completed run (allowed: a sweep archive with ok runs)")
     metrics = condition.names
     missing = [n for n in metrics if _metric_column(ok, n) is None]
     table = ok[["point", "replicate", "seed", "run_id", *params]].copy()
@@ -131,7 +133,7 @@ def load_cases(path: Path, condition: Condition, cases: str = "runs") -> Cases:
         for n in missing:
             table[n] = [vals.get(str(r), {}).get(n, math.nan) for r in ok["run_id"]]
             if not np.isfinite(table[n].to_numpy(float)).any():
-                raise arc.ArchiveError(
+                raise ArchiveError(
                     "command line", "--where",
                     f"{n!r}: neither runs.parquet nor the run files hold it (allowed: a metric of "
                     f"runs.parquet, e.g. {', '.join(c for c in ok.columns if c[-6:] == '_final')[:200]}, "
@@ -148,7 +150,7 @@ def load_cases(path: Path, condition: Condition, cases: str = "runs") -> Cases:
         ranges = "; ".join(
             f"{x} ranges {np.nanmin(table[x]):.6g} to {np.nanmax(table[x]):.6g}" for x in metrics
         )
-        raise arc.ArchiveError(
+        raise ArchiveError(
             "command line", "--where",
             f"{condition.text()!r} holds for {k} of {n} cases ({ranges}) (allowed: a condition that "
             "some but not all cases meet)",
@@ -159,7 +161,7 @@ def load_cases(path: Path, condition: Condition, cases: str = "runs") -> Cases:
         "name": m.get("name"),
         "sweep_hash": m.get("sweep_hash"),
         "manifest_sha256": m.get("manifest_sha256"),
-        "runs_sha256": arc.sha256_file(path / INDEX),
+        "runs_sha256": sha256_file(path / INDEX),
         "design": m["design"].get("kind"),
     }
     return Cases(table, params, y, condition.thresholds(table), source, int(m["seed"]), m["config"])

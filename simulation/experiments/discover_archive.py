@@ -33,7 +33,11 @@ from typing import Any
 
 import pandas as pd
 
-from simulation import archive as arc
+from simulation.archive.errors import ArchiveError
+from simulation.archive.manifest import read_manifest
+from simulation.archive.paths import check_out, display, resolve_out, stamped_path
+from simulation.archive.provenance import code_notes
+from simulation.archive.verify import VerifyReport, open_for_verify
 from simulation.experiments import store
 from simulation.experiments.discover import CASES, Cases, Discovery, Options, discover, load_cases
 from simulation.experiments.where import ConditionError, parse
@@ -158,18 +162,18 @@ def write_discover_archive(
     )  # fmt: skip
 
 
-def _source_cases(path: Path, m: dict[str, Any], report: arc.VerifyReport) -> Cases:
+def _source_cases(path: Path, m: dict[str, Any], report: VerifyReport) -> Cases:
     """The cases again: from the sweep archive if it is there unchanged, else from cases.parquet."""
     src = m["source"]
     sweep = Path(src.get("resolved") or src["path"])
     try:
-        sm = arc.read_manifest(sweep, "sweep")
+        sm = read_manifest(sweep, "sweep")
         if sm.get("manifest_sha256") == src.get("manifest_sha256"):
             cases = load_cases(sweep, parse(m["where"]), m["options"]["cases"])
             cases.source = src  # the path as recorded (it was resolved here)
             return cases
         report.notes.append(f"the sweep archive {sweep} changed since (its manifest differs)")
-    except (arc.ArchiveError, OSError) as err:
+    except (ArchiveError, OSError) as err:
         report.notes.append(f"the sweep archive is not readable ({err})")
     report.notes.append("re-ran PRIM and CART on the stored cases.parquet")
     table = pd.read_parquet(path / "cases.parquet")
@@ -177,11 +181,11 @@ def _source_cases(path: Path, m: dict[str, Any], report: arc.VerifyReport) -> Ca
     return Cases(table, list(m["inputs"]), y, dict(m["thresholds"]), src, int(m["seed"]), m["config"])
 
 
-def verify_discover_archive(path: Path) -> arc.VerifyReport:
+def verify_discover_archive(path: Path) -> VerifyReport:
     """Check the files, rebuild the cases, run PRIM and CART again, compare bit for bit."""
     path = Path(path)
-    m, report = arc.open_for_verify(path, "discover", ["cases.parquet"])
-    report.notes += store.code_notes(m)
+    m, report = open_for_verify(path, "discover", ["cases.parquet"])
+    report.notes += code_notes(m)
     t0 = time.perf_counter()
     cases = _source_cases(path, m, report)
     d = discover(cases, Options(**m["options"]))
@@ -252,13 +256,13 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """Discover, write the archive, print the boxes and ``archive: PATH`` last."""
     opts = _check(args)
     if args.out is not None:
-        arc.check_out(Path(args.out))
+        check_out(Path(args.out))
     t0 = time.perf_counter()
     cases = load_cases(args.archive, parse(args.where), opts.cases)
     cases.source["resolved"] = str(Path(args.archive).resolve())
     d = discover(cases, opts)
     stem = str(cases.source.get("name") or Path(args.archive).name)
-    final = arc.resolve_out(args.out, RESULTS_DIR, lambda f: arc.stamped_path(f, f"discover-{stem}"))
+    final = resolve_out(args.out, RESULTS_DIR, lambda f: stamped_path(f, f"discover-{stem}"))
     command = list(getattr(args, "argv", None) or sys.argv)
     path = write_discover_archive(cases, d, opts, args.where, final, command, time.perf_counter() - t0)
     print(f"discovered {parse(args.where).text()!r} in {args.archive}: {int(cases.y.sum())} of "
@@ -277,7 +281,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
               f"{where or '(no restriction)'}")  # fmt: skip
     good = d.leaves[d.leaves["predicts_interest"]]
     print(f"- CART: {len(d.leaves)} leaves, {len(good)} predict the condition")
-    print(f"archive: {store.display(path)}")
+    print(f"archive: {display(path)}")
     return 0
 
 
@@ -286,10 +290,10 @@ def cmd_verify_discover(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"note: {note}")
     if report.ok:
-        print(f"verified: {store.display(args.archive)} (files match the manifest; cases, PRIM and CART "
+        print(f"verified: {display(args.archive)} (files match the manifest; cases, PRIM and CART "
               f"re-ran bit-identical in {report.wall_time_s:.1f} s)")  # fmt: skip
         return 0
     for line in report.lines():
         print(line)
-    print(f"NOT verified: {store.display(args.archive)}")
+    print(f"NOT verified: {display(args.archive)}")
     return 1

@@ -1,8 +1,9 @@
 """Multi-objective search over levers: NSGA-II (pymoo) on the model, optionally robust (issue 14).
 
 The search works in the unit cube of the levers: pymoo proposes points, each lever maps its
-coordinate onto its range or its listed values (:meth:`simulation.sweep.SweepParam.from_unit`), and
-every candidate is run for each scenario and replicate:
+coordinate onto its range or its listed values
+(:meth:`simulation.experiments.sweep.design.SweepParam.from_unit`), and every candidate is run for
+each scenario and replicate:
 
 - **seeds**: run (scenario s, replicate r) has seed ``SeedSequence(seed, spawn_key=(s, r))`` for every
   candidate (common random numbers: two candidates differ by their levers, not by their luck);
@@ -31,13 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation import archive as arc
+from simulation.archive.manifest import run_id
 from simulation.config import apply_overrides, to_toml, validate
 from simulation.experiments import outcomes
 from simulation.experiments.optimise_spec import Objective, Spec
+from simulation.experiments.sweep.design import SweepParam, run_seed
+from simulation.experiments.sweep.exec import Outcome, Task, execute
 from simulation.params import ConfigError
-from simulation.sweep import SweepParam, run_seed
-from simulation.sweep_exec import Outcome, Task, execute
 
 SCENARIO_KEY, SEARCH_KEY = 0x5CE7, 0x0B7
 
@@ -199,7 +200,7 @@ def _generation_row(generation: int, rows: list[dict], spec: Spec, sign: np.ndar
 
 # ---------------------------------------------------------------------------- the model
 class ModelEvaluator:
-    """Evaluates candidates by running the model (``simulation.sweep_exec.execute``): every
+    """Evaluates candidates by running the model (``simulation.experiments.sweep.exec.execute``): every
     (candidate, scenario, replicate) is one run, addressed by its run id; a run already done in this
     optimisation is not repeated."""
 
@@ -221,7 +222,7 @@ class ModelEvaluator:
     def _task(self, values: dict[str, Any], seed: int) -> Task:
         cfg = validate(apply_overrides(self.base, {**values, "run.seed": seed}), str(self.spec.file))
         toml = to_toml(cfg)
-        return Task(arc.run_id(toml, seed), toml, seed)
+        return Task(run_id(toml, seed), toml, seed)
 
     def _collect(self, o: Outcome) -> None:
         if not o.ok or o.data is None:

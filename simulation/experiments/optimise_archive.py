@@ -29,14 +29,15 @@ import sys
 import time
 from pathlib import Path
 
-from simulation import archive as arc
+from simulation.archive.paths import check_out, display, resolve_out, stamped_path
+from simulation.archive.provenance import code_notes
+from simulation.archive.verify import VerifyReport, open_for_verify
 from simulation.config import to_toml
 from simulation.experiments import store
 from simulation.experiments.optimise import Result, optimise
 from simulation.experiments.optimise_spec import Spec, load_spec, probe_config
-from simulation.limits import check_memory, check_scheduler, check_workers
-from simulation.params import ConfigError
-from simulation.sweep_exec import EXECUTORS
+from simulation.experiments.sweep.cli import add_executor_arguments, executor_choice
+from simulation.limits import check_memory, check_scheduler
 
 OPTIMISE_HELP = "multi-objective search over levers (NSGA-II), optionally robust over uncertainties"
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "results"
@@ -126,11 +127,11 @@ def write_optimise_archive(
     )  # fmt: skip
 
 
-def verify_optimise_archive(path: Path, progress: bool = False) -> arc.VerifyReport:
+def verify_optimise_archive(path: Path, progress: bool = False) -> VerifyReport:
     """Optimise again from the archive's spec and base with its seed; compare every table."""
     path = Path(path)
-    m, report = arc.open_for_verify(path, "optimise", [SPEC_TOML, BASE_TOML])
-    report.notes += store.code_notes(m)
+    m, report = open_for_verify(path, "optimise", [SPEC_TOML, BASE_TOML])
+    report.notes += code_notes(m)
     spec = load_spec(path / SPEC_TOML, base_override=path / BASE_TOML)
     runs = int(m.get("runs") or spec.budget)
     executor, workers = ("serial", 1) if runs <= SERIAL_BELOW else ("process", os.cpu_count() or 1)
@@ -146,43 +147,17 @@ def verify_optimise_archive(path: Path, progress: bool = False) -> arc.VerifyRep
 # ---------------------------------------------------------------------------- command line
 def add_optimise_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", metavar="SPEC", help="optimisation spec (TOML), e.g. configs/optimise/smoke.toml")
-    p.add_argument(
-        "--executor",
-        choices=EXECUTORS,
-        default=None,
-        help="process pool (default), dask (a LocalCluster, or --scheduler) or serial",
-    )
-    p.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        help=f"worker processes (default: the CPU count, {os.cpu_count()})",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        default=None,
-        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
-    )
+    add_executor_arguments(p)
     p.add_argument("--out", type=Path, default=None, help="archive folder (new or empty; default: results/)")
     p.add_argument("--dry-run", action="store_true", help="check the spec, print the plan, run nothing")
 
 
-def _executor(args: argparse.Namespace) -> tuple[str, int]:
-    executor = args.executor or ("dask" if args.scheduler else "process")
-    if args.scheduler and executor != "dask":
-        why = f"given with --executor {executor} (allowed: only with --executor dask)"
-        raise ConfigError("command line", "--scheduler", why)
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    return executor, check_workers(workers)
-
-
 def cmd_optimise(args: argparse.Namespace) -> int:
     """Optimise, write the archive, print the front's size and extremes and ``archive: PATH``."""
-    executor, workers = _executor(args)
+    executor, workers = executor_choice(args)
     spec = load_spec(args.spec)
     if args.out is not None:
-        arc.check_out(Path(args.out))
+        check_out(Path(args.out))
     if args.scheduler:
         check_scheduler(args.scheduler)
     else:
@@ -206,7 +181,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result, ran = optimise(spec, executor=executor, workers=workers, scheduler=args.scheduler,
                            progress=sys.stderr.isatty())  # fmt: skip
-    final = arc.resolve_out(args.out, RESULTS_DIR, lambda f: arc.stamped_path(f, f"optimise-{spec.name}"))
+    final = resolve_out(args.out, RESULTS_DIR, lambda f: stamped_path(f, f"optimise-{spec.name}"))
     command = list(getattr(args, "argv", None) or sys.argv)
     path = write_optimise_archive(spec, result, ran, final, command, time.perf_counter() - t0)
     print(f"{len(result.candidates)} candidates, {ran} runs, {time.perf_counter() - t0:.1f} s; "
@@ -217,7 +192,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         col = result.front[o.metric]
         if len(col):
             print(f"- {o.metric} ({o.sense}) on the front: {col.min():.6g} to {col.max():.6g}")
-    print(f"archive: {store.display(path)}")
+    print(f"archive: {display(path)}")
     return 0
 
 
@@ -226,10 +201,10 @@ def cmd_verify_optimise(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"note: {note}")
     if report.ok:
-        print(f"verified: {store.display(args.archive)} (files match the manifest; the optimisation re-ran "
+        print(f"verified: {display(args.archive)} (files match the manifest; the optimisation re-ran "
               f"bit-identical in {report.wall_time_s:.1f} s)")  # fmt: skip
         return 0
     for line in report.lines():
         print(line)
-    print(f"NOT verified: {store.display(args.archive)}")
+    print(f"NOT verified: {display(args.archive)}")
     return 1

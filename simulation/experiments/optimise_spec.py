@@ -32,8 +32,8 @@
     statistic = "mean"                 # over the scenarios: mean | median | min | max | pNN
 
 :func:`load_spec` checks all of it before any run, with the sweep file's rules for paths and
-ranges (:mod:`simulation.sweep`), and raises :class:`~simulation.params.ConfigError` naming the
-file, the field and what is allowed.
+ranges (:mod:`simulation.experiments.sweep.design`), and raises
+:class:`~simulation.params.ConfigError` naming the file, the field and what is allowed.
 """
 
 from __future__ import annotations
@@ -43,12 +43,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulation import sweep as sw
 from simulation.config import Config, apply_overrides, flatten, load_config, read_toml, validate
 from simulation.experiments import outcomes
+from simulation.experiments.sweep import design
+from simulation.experiments.sweep.design import SweepParam
+from simulation.experiments.sweep.spec import resolve_base
 from simulation.limits import MAX_REPLICATES, MAX_RUNS
 from simulation.params import ConfigError
-from simulation.sweep import SweepParam
 
 SECTIONS = ("optimise", "set", "levers", "objectives", "uncertainties", "robust")
 KEYS = ("name", "description", "base", "seed", "algorithm", "population", "generations", "replicates")
@@ -165,7 +166,7 @@ def _params(file: Path, data: dict, section: str, base: dict[str, Any], taken: s
     leaves = flatten(base)
     out: list[SweepParam] = []
     try:
-        specs = sw._param_specs(file, data[section])
+        specs = design.param_specs(file, data[section])
     except ConfigError as err:
         raise _relabel(err, file, section) from None
     for path, spec in specs:
@@ -180,8 +181,8 @@ def _params(file: Path, data: dict, section: str, base: dict[str, Any], taken: s
             raise _err(file, fld, "already fixed in [set], a lever or an uncertainty (allowed: one of them)")
         taken.add(path)
         try:
-            p = sw._param(file, path, spec, sw._check_path(file, path, leaves), "random")
-            sw._check_endpoints(file, p, base)
+            p = design.parse_param(file, path, spec, design.check_path(file, path, leaves), "random")
+            design.check_endpoints(file, p, base)
         except ConfigError as err:
             raise _relabel(err, file, section) from None
         out.append(p)
@@ -256,7 +257,7 @@ def load_spec(path: str | Path, base_override: Path | None = None) -> Spec:
         base_file: Path | None = Path(base_override)
     else:
         try:
-            base_file = sw._resolve_base(file, opt["base"]) if "base" in opt else None
+            base_file = resolve_base(file, opt["base"]) if "base" in opt else None
         except ConfigError as err:
             raise _relabel(err, file, "levers") from None
     base_raw = read_toml(base_file) if base_file is not None else {}

@@ -1,8 +1,8 @@
 """Outcome metrics of the experiments: ``<column>_<agg>`` of a run's model table, as in sweeps.
 
-A metric is :func:`simulation.sweep.metric_values` of the model table (``gdp_final``,
-``air_quality_mean``, ``emissions_air_cum``, ...), with two additions that the objectives of lever
-optimisation need:
+A metric is :func:`simulation.experiments.sweep.metrics.metric_values` of the model table
+(``gdp_final``, ``air_quality_mean``, ``emissions_air_cum``, ...), with two additions that the
+objectives of lever optimisation need:
 
 - ``fiscal_cost``: a derived column, the lever outlays net of lever receipts of every public budget
   (cities, provinces, the centre) in 100m yuan a year: ``-(lever_net_city + lever_net_province +
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import Config
+from simulation.experiments.sweep.metrics import AGGS, default_metrics, metric_values
 from simulation.limits import model_columns
 from simulation.params import ConfigError
-from simulation.sweep import AGGS, default_metrics, metric_values
 
 ALIASES = {"pm25": "air_quality"}
 DERIVED: dict[str, tuple[tuple[str, ...], Callable[[pd.DataFrame], np.ndarray]]] = {

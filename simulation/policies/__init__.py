@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class Lever:
@@ -21,31 +21,31 @@ class Lever:
 
     name = "lever"
 
-    def __init__(self, model: MiddleYangtzeModel, section: Any) -> None:
+    def __init__(self, model: ModelState, section: Any) -> None:
         self.section = section
 
-    def active(self, model: MiddleYangtzeModel) -> bool:
+    def active(self, model: ModelState) -> bool:
         return bool(self.section.enabled) and model.year >= self.section.start_year
 
-    def on_year(self, model: MiddleYangtzeModel) -> None: ...
+    def on_year(self, model: ModelState) -> None: ...
 
-    def before_production(self, model: MiddleYangtzeModel) -> None: ...
+    def before_production(self, model: ModelState) -> None: ...
 
-    def before_emissions(self, model: MiddleYangtzeModel) -> None: ...
+    def before_emissions(self, model: ModelState) -> None: ...
 
-    def after_emissions(self, model: MiddleYangtzeModel) -> None: ...
+    def after_emissions(self, model: ModelState) -> None: ...
 
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         return {}
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         return {}
 
 
 LEVERS: dict[str, type[Lever]] = {}
 
 
-def build_policies(model: MiddleYangtzeModel) -> list[Lever]:
+def build_policies(model: ModelState) -> list[Lever]:
     """Instantiate every registered lever from its config section, in registry order."""
     if not LEVERS:
         _register()

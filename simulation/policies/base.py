@@ -9,7 +9,7 @@ from pydantic import AfterValidator
 from simulation.params import SECTORS, ConfigError, P, Section
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 def _known_sectors(v: list[str]) -> list[str]:
@@ -32,7 +32,7 @@ class LeverSection(Section):
         return []
 
 
-def check_cities(model: MiddleYangtzeModel, field: str, cities: list[str]) -> list[int]:
+def check_cities(model: ModelState, field: str, cities: list[str]) -> list[int]:
     """Indices of the named cities, or a ConfigError naming the field and the valid ids."""
     bad = [c for c in cities if c not in model.city_index]
     if bad:
@@ -42,7 +42,7 @@ def check_cities(model: MiddleYangtzeModel, field: str, cities: list[str]) -> li
     return [model.city_index[c] for c in cities]
 
 
-def check_provinces(model: MiddleYangtzeModel, field: str, provinces: list[str]) -> list[int]:
+def check_provinces(model: ModelState, field: str, provinces: list[str]) -> list[int]:
     bad = [p for p in provinces if p not in model.provinces]
     if bad:
         raise ConfigError(

@@ -26,7 +26,7 @@ from simulation.policies.base import LeverSection, check_cities
 from simulation.transport import TimeChange
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 MODES = ("hsr", "intercity", "rail", "expressway")
 
@@ -97,7 +97,7 @@ class CityCircleSection(LeverSection):
 class CityCircle(Lever):
     name = "city_circle"
 
-    def __init__(self, model: MiddleYangtzeModel, section: CityCircleSection) -> None:
+    def __init__(self, model: ModelState, section: CityCircleSection) -> None:
         super().__init__(model, section)
         self.pairs = np.zeros((model.n, model.n), bool)
         for k, c in enumerate(section.circles):
@@ -142,7 +142,7 @@ class CityCircle(Lever):
                     )
                 )
 
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         s = self.section
         if not s.enabled:
             return
@@ -155,7 +155,7 @@ class CityCircle(Lever):
         if s.commute_discount > 0:
             model.mods["commute_discount"] = np.where(self.pairs, s.commute_discount, 0.0)
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         t = model.talent
         live = t.living()
         h, w = t.home[live], t.work[live]

@@ -38,7 +38,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class Agreement(Section):
@@ -82,7 +82,7 @@ class EcoCompensationSection(LeverSection):
 class EcoCompensation(Lever):
     name = "eco_compensation"
 
-    def __init__(self, model: MiddleYangtzeModel, section: EcoCompensationSection) -> None:
+    def __init__(self, model: ModelState, section: EcoCompensationSection) -> None:
         super().__init__(model, section)
         self.groups = []
         for k, a in enumerate(section.agreements):
@@ -108,7 +108,7 @@ class EcoCompensation(Lever):
         return float(load / (SECONDS_YEAR_L * env.discharge[out].sum()))
 
     # ------------------------------------------------------------------ hooks
-    def before_emissions(self, model: MiddleYangtzeModel) -> None:
+    def before_emissions(self, model: ModelState) -> None:
         if not self.active(model) or not hasattr(model.env, "last"):
             return
         for g, (up, _down, a) in enumerate(self.groups):
@@ -118,7 +118,7 @@ class EcoCompensation(Lever):
         col = model.mods["sewage_collection"]
         np.maximum(col, self.built, out=col)
 
-    def _decide(self, model: MiddleYangtzeModel, g: int, up: np.ndarray, a: Agreement) -> float:
+    def _decide(self, model: ModelState, g: int, up: np.ndarray, a: Agreement) -> float:
         """The upstream's effort: sewage works first, then firms' extra abatement, if worth the stake."""
         env, s = model.env, self.section
         target = a.standard * self.reference[g]
@@ -150,7 +150,7 @@ class EcoCompensation(Lever):
         self.built[up] = built[up]
         return x
 
-    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+    def after_emissions(self, model: ModelState) -> None:
         env = model.env
         self.net_received = np.zeros(model.n)
         self.abatement_paid = np.zeros(model.n)
@@ -187,13 +187,13 @@ class EcoCompensation(Lever):
             self.net_received[up] += sign * a.amount * w_up + a.central_topup * w_up
             self.net_received[down] -= sign * a.amount * w_down
 
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         return {
             "eco_payment_received": self.net_received.copy(),
             "eco_abatement_paid": self.abatement_paid.copy(),
         }
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         on = self.active(model)
         out = {}
         for g, (_u, _d, a) in enumerate(self.groups):

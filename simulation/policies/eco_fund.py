@@ -48,7 +48,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, SectorList, check_cities, check_provinces
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 Amount = Annotated[float, Field(ge=0, le=1e4)]
 ECO_CITIES = ["xiangyang", "changde", "yiyang", "loudi", "hengyang", "jian", "fuzhou", "shangrao",
@@ -144,7 +144,7 @@ class EcoFundSection(LeverSection):
 class EcoFund(Lever):
     name = "eco_fund"
 
-    def __init__(self, model: MiddleYangtzeModel, section: EcoFundSection) -> None:
+    def __init__(self, model: ModelState, section: EcoFundSection) -> None:
         super().__init__(model, section)
         s, n = section, model.n
         on = section.enabled
@@ -175,7 +175,7 @@ class EcoFund(Lever):
         self.capital_added = np.zeros(n)
 
     # ------------------------------------------------------------------ money in
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         self._clear(model.n)
         if not self.active(model):
             return
@@ -200,7 +200,7 @@ class EcoFund(Lever):
         return model.budgets.fund_balance[fid] + inflow
 
     # ------------------------------------------------------------------ what the funds buy
-    def before_emissions(self, model: MiddleYangtzeModel) -> None:
+    def before_emissions(self, model: ModelState) -> None:
         if not self.active(model):
             return
         if len(self.eco_cities) and hasattr(model.env, "last"):
@@ -208,7 +208,7 @@ class EcoFund(Lever):
         if self.target.any():
             self._invest(model)
 
-    def _plan_eco(self, m: MiddleYangtzeModel) -> None:
+    def _plan_eco(self, m: ModelState) -> None:
         s, env, t = self.section, m.env, self.eco_cities
         plan = s.eco_spend_share * self._available(m, self.eco_id, self.eco_in)
         self.have = np.maximum(env.collection, m.mods["sewage_collection"])  # data plus other levers
@@ -255,7 +255,7 @@ class EcoFund(Lever):
         whole = env.extra_cost(np.array([c]), max(x, other))
         return self._extra(env, c, other, x) / whole if whole > 0 else 0.0
 
-    def _invest(self, m: MiddleYangtzeModel) -> None:
+    def _invest(self, m: ModelState) -> None:
         """Equity into the target city-sectors, with private co-investment; productive next year."""
         s, cap = self.section, m.capital
         public = s.green_deploy_share * self._available(m, self.green_id, self.green_in)
@@ -273,7 +273,7 @@ class EcoFund(Lever):
         m.budgets.spend(FUND, self.green_id, public, "green_fund_investment")
 
     # ------------------------------------------------------------------ paying the bills
-    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+    def after_emissions(self, model: ModelState) -> None:
         if not self.active(model) or model.year == model.config.run.start_year:
             return
         env, b = model.env, model.budgets
@@ -291,14 +291,14 @@ class EcoFund(Lever):
             b.spend(CITY, np.flatnonzero(self.overrun), self.overrun[self.overrun > 0], "eco_fund_overrun")
 
     # ------------------------------------------------------------------ outputs
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         return {
             "eco_fund_paid": self.paid_sewage + self.paid_abatement,
             "eco_fund_collection": np.maximum(self.built - self.have, 0.0),
             "green_capital_added": self.capital_added.copy(),
         }
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         bal = model.budgets.fund_balance
         return {
             "eco_fund_inflow": self.eco_in,

@@ -30,7 +30,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class EmissionTradingSection(LeverSection):
@@ -75,7 +75,7 @@ class EmissionTradingSection(LeverSection):
 class EmissionTrading(Lever):
     name = "emission_trading"
 
-    def __init__(self, model: MiddleYangtzeModel, section: EmissionTradingSection) -> None:
+    def __init__(self, model: ModelState, section: EmissionTradingSection) -> None:
         super().__init__(model, section)
         self.pollutant = section.pollutant
         self.p = POLLUTANTS.index(section.pollutant)
@@ -93,7 +93,7 @@ class EmissionTrading(Lever):
         self._permits = np.zeros(0)
 
     # ------------------------------------------------------------------ hooks
-    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+    def after_emissions(self, model: ModelState) -> None:
         env = model.env
         if self not in env.markets and self.section.enabled:
             env.markets.append(self)
@@ -106,7 +106,7 @@ class EmissionTrading(Lever):
             zip(f.uid[live].tolist(), env.firm_emission_by_firm[self.p].tolist(), strict=True)
         )
 
-    def settle(self, m: MiddleYangtzeModel, live, unabated, c, floor) -> np.ndarray:
+    def settle(self, m: ModelState, live, unabated, c, floor) -> np.ndarray:
         """Clear each scope's market; returns every live firm's abatement share."""
         s = self.section
         years = m.year - s.start_year
@@ -142,7 +142,7 @@ class EmissionTrading(Lever):
         return self._firm_price * self._permits
 
     # ------------------------------------------------------------------ outputs
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         on = self.active(model)
         return {
             "permit_price": float(self.price.max()) if on else 0.0,

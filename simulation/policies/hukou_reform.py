@@ -39,7 +39,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities, check_provinces
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 Share = Annotated[float, Field(ge=0, le=1)]
 
@@ -128,7 +128,7 @@ class HukouReformSection(LeverSection):
 class HukouReform(Lever):
     name = "hukou_reform"
 
-    def __init__(self, model: MiddleYangtzeModel, section: HukouReformSection) -> None:
+    def __init__(self, model: ModelState, section: HukouReformSection) -> None:
         super().__init__(model, section)
         n = model.n
         idx = check_cities(model, "hukou_reform.cities", section.cities)
@@ -154,7 +154,7 @@ class HukouReform(Lever):
         self.service_cost, self.housing_cost = np.zeros(n), np.zeros(n)
 
     # ------------------------------------------------------------------ hooks
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         self._clear_year(model.n)
         if not self.active(model):
             return
@@ -165,7 +165,7 @@ class HukouReform(Lever):
         retired = self._convert_talent(model)
         self._convert_general(model, retired)
 
-    def _convert_talent(self, m: MiddleYangtzeModel) -> np.ndarray:
+    def _convert_talent(self, m: ModelState) -> np.ndarray:
         """Give this year's share of eligible talent its home city's hukou; returns, by city, the
         converted holders who retire there this year (they move to the general count)."""
         t, n, tpa = m.talent, m.n, m.talent_per_agent
@@ -183,7 +183,7 @@ class HukouReform(Lever):
         self.new_talent = np.bincount(t.home[chosen], minlength=n) * tpa
         return retired
 
-    def _convert_general(self, m: MiddleYangtzeModel, retired: np.ndarray) -> None:
+    def _convert_general(self, m: ModelState, retired: np.ndarray) -> None:
         """The general count: natural increase, movers out at the general population's rate this
         year, retired holders in, and this year's conversions of the residents still without."""
         pc = m.config.population
@@ -194,7 +194,7 @@ class HukouReform(Lever):
         self.new_general = self.section.conversion_rate * np.maximum(pool, 0.0)
         self.general += self.new_general
 
-    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+    def after_emissions(self, model: ModelState) -> None:
         if not self.active(model) or model.year == model.config.run.start_year:
             return
         s, t, n = self.section, model.talent, model.n
@@ -216,7 +216,7 @@ class HukouReform(Lever):
     def stock(self) -> np.ndarray:
         return self.stock_talent + self.general
 
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         on = self.active(model)
         z = np.zeros(model.n)
         return {
@@ -226,7 +226,7 @@ class HukouReform(Lever):
             "hukou_housing_cost": self.housing_cost.copy() if on else z.copy(),
         }
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         on = self.active(model)
         out = {
             "hukou_converted": float((self.new_talent + self.new_general).sum()),

@@ -32,7 +32,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, SectorList, check_cities
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class IndustryTransferSection(LeverSection):
@@ -82,13 +82,13 @@ class IndustryTransferSection(LeverSection):
 class IndustryTransfer(Lever):
     name = "industry_transfer"
 
-    def __init__(self, model: MiddleYangtzeModel, section: IndustryTransferSection) -> None:
+    def __init__(self, model: ModelState, section: IndustryTransferSection) -> None:
         super().__init__(model, section)
         self.zones = check_cities(model, "industry_transfer.receiving_zones", section.receiving_zones)
         self.push = check_cities(model, "industry_transfer.push_cities", section.push_cities)
         self.sectors = [SECTORS.index(s) for s in section.subsidy_sectors]
 
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         if not self.active(model):
             return
         s, fc = self.section, model.config.firms
@@ -99,7 +99,7 @@ class IndustryTransfer(Lever):
             model.mods["firm_push"][c, SECTORS.index("heavy")] += s.push_strength
         model.mods["coastal_inflow_factor"] *= s.coastal_inflow_factor
 
-    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+    def after_emissions(self, model: ModelState) -> None:
         self.paid = np.zeros(model.n)
         if not self.active(model) or self.section.subsidy == 0 or not self.zones:
             return
@@ -116,10 +116,10 @@ class IndustryTransfer(Lever):
         idx = np.flatnonzero(self.paid)
         model.budgets.spend(CITY, idx, self.paid[idx], "industry_transfer_subsidy")
 
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         return {"transfer_subsidy_paid": getattr(self, "paid", np.zeros(model.n)).copy()}
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         f = model.firms
         live = f.living()
         in_zone = np.isin(f.city[live], self.zones) & (f.sector[live] == SECTORS.index("heavy"))

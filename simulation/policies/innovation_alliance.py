@@ -37,7 +37,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, SectorList, check_cities
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 PURPOSE = "innovation_alliance_rd"
 
@@ -185,7 +185,7 @@ class InnovationAllianceSection(LeverSection):
 class InnovationAlliance(Lever):
     name = "innovation_alliance"
 
-    def __init__(self, model: MiddleYangtzeModel, section: InnovationAllianceSection) -> None:
+    def __init__(self, model: ModelState, section: InnovationAllianceSection) -> None:
         super().__init__(model, section)
         s, n = section, model.n
         known = model.city_index
@@ -207,14 +207,14 @@ class InnovationAlliance(Lever):
         np.fill_diagonal(w, 1.0)
         return w
 
-    def reference_stock(self, model: MiddleYangtzeModel) -> np.ndarray:
+    def reference_stock(self, model: ModelState) -> np.ndarray:
         """Every city's baseline R&D stock this year (100m yuan): its observed intensity's
         base-year stock, growing at ``reference_growth``."""
         s = self.section
         base = self.intensity * model.gdp0 / (s.prior_growth + s.depreciation)
         return base * (1 + s.reference_growth) ** (model.year - model.config.run.start_year)
 
-    def productivity(self, model: MiddleYangtzeModel) -> np.ndarray:
+    def productivity(self, model: ModelState) -> np.ndarray:
         """((B + X) / B) ** θ by city: B the baseline stock within reach, X the alliance's."""
         w = self.weights
         within = w @ self.reference_stock(model)
@@ -222,7 +222,7 @@ class InnovationAlliance(Lever):
         return (1.0 + extra / within) ** self.section.elasticity
 
     # ------------------------------------------------------------------ hooks
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         n = model.n
         self.spending, self.city_paid, self.gain = np.zeros(n), np.zeros(n), np.zeros(n)
         if not self.active(model):
@@ -240,7 +240,7 @@ class InnovationAlliance(Lever):
         self.stock = (1 - s.depreciation) * self.stock + s.additionality * self.spending
 
     # ------------------------------------------------------------------ outputs
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         return {
             "innovation_rd_spending": self.spending.copy(),
             "innovation_rd_city_paid": self.city_paid.copy(),
@@ -249,7 +249,7 @@ class InnovationAlliance(Lever):
             "innovation_hightech_output": model.output[:, SECTORS.index("hightech")].copy(),
         }
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         member = np.zeros(model.n, bool)
         member[self.members] = True
         gdp = model.city.gdp

@@ -20,7 +20,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class RedLinesSection(LeverSection):
@@ -37,7 +37,7 @@ class RedLinesSection(LeverSection):
 class RedLines(Lever):
     name = "red_lines"
 
-    def __init__(self, model: MiddleYangtzeModel, section: RedLinesSection) -> None:
+    def __init__(self, model: ModelState, section: RedLinesSection) -> None:
         super().__init__(model, section)
         idx = check_cities(model, "red_lines.protected_share", list(section.protected_share))
         self.share = np.zeros(model.n)
@@ -51,7 +51,7 @@ class RedLines(Lever):
             self.share[i] = v
         self.factor: np.ndarray | None = None
 
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         if not self.active(model):
             return
         if self.factor is None:

@@ -55,7 +55,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 HEAVY = SECTORS.index("heavy")
 PURPOSE = "riverside_ban_relocation"
@@ -188,7 +188,7 @@ class RiversideBanSection(LeverSection):
 class RiversideBan(Lever):
     name = "riverside_ban"
 
-    def __init__(self, model: MiddleYangtzeModel, section: RiversideBanSection) -> None:
+    def __init__(self, model: ModelState, section: RiversideBanSection) -> None:
         super().__init__(model, section)
         n = model.n
         extra = check_cities(model, "riverside_ban.cities", section.cities)
@@ -211,7 +211,7 @@ class RiversideBan(Lever):
         self.out, self.into, self.closed = np.zeros(n), np.zeros(n), np.zeros(n)
         self.subsidy = self.capital_lost = 0.0
 
-    def _river_cities(self, model: MiddleYangtzeModel) -> list[int]:
+    def _river_cities(self, model: ModelState) -> list[int]:
         riv = model.region.rivers
         known = sorted(set(riv.river))
         bad = [r for r in self.section.rivers if r not in known]
@@ -223,7 +223,7 @@ class RiversideBan(Lever):
         return [model.city_index[c] for c in sorted(set(sel.upstream) | set(sel.downstream))]
 
     # ------------------------------------------------------------------ hooks
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         n = model.n
         self.out, self.into, self.closed = np.zeros(n), np.zeros(n), np.zeros(n)
         self.subsidy = self.capital_lost = 0.0
@@ -235,7 +235,7 @@ class RiversideBan(Lever):
         for c, k, b in self.bases:
             sub[c, k] += np.log(max(1.0 - b.share, 1e-6))
 
-    def before_production(self, model: MiddleYangtzeModel) -> None:
+    def before_production(self, model: ModelState) -> None:
         if not self.active(model):
             return
         if not self.listed:
@@ -257,7 +257,7 @@ class RiversideBan(Lever):
         self.due, self.ban = self.due[keep], self.ban[keep]
 
     # ------------------------------------------------------------------ the list
-    def _make_list(self, m: MiddleYangtzeModel) -> None:
+    def _make_list(self, m: ModelState) -> None:
         s, f, start = self.section, m.firms, self.section.start_year
         live = f.living()
         groups = [
@@ -287,7 +287,7 @@ class RiversideBan(Lever):
         self.listed = True
 
     # ------------------------------------------------------------------ moving or closing
-    def _destinations(self, m: MiddleYangtzeModel, slots: np.ndarray, ban: np.ndarray) -> np.ndarray:
+    def _destinations(self, m: ModelState, slots: np.ndarray, ban: np.ndarray) -> np.ndarray:
         """Each leaving firm's chosen park by the model's relocation logit, or -1 if none is open."""
         f, fc, n = m.firms, m.config.firms, m.n
         o, k = f.city[slots].astype(int), f.sector[slots].astype(int)
@@ -313,7 +313,7 @@ class RiversideBan(Lever):
         dest = gumbel_pick(u, rows, draws)
         return np.where(open_.any(axis=1), dest, -1)
 
-    def _leave(self, m: MiddleYangtzeModel, slots: np.ndarray, ban: np.ndarray) -> None:
+    def _leave(self, m: ModelState, slots: np.ndarray, ban: np.ndarray) -> None:
         s, f, n, fpa = self.section, m.firms, m.n, m.firms_per_agent
         o, k = f.city[slots].astype(int), f.sector[slots].astype(int)
         dest = self._destinations(m, slots, ban)
@@ -348,7 +348,7 @@ class RiversideBan(Lever):
         if away.any():
             m.log_flow_pairs("relocation", o[away], d[away], m.city_ids, m.city_ids, fpa)
 
-    def _pay(self, m: MiddleYangtzeModel, origin: np.ndarray, paid: np.ndarray) -> None:
+    def _pay(self, m: ModelState, origin: np.ndarray, paid: np.ndarray) -> None:
         """Province of origin and centre pay the subsidies (zero is booked too, so the spending
         column is there in every active year)."""
         c = self.section.central_share
@@ -356,7 +356,7 @@ class RiversideBan(Lever):
         m.budgets.spend(CENTRAL, np.zeros(len(paid), int), paid * c, PURPOSE)
         self.subsidy += float(paid.sum())
 
-    def _close(self, m: MiddleYangtzeModel, slots: np.ndarray) -> None:
+    def _close(self, m: ModelState, slots: np.ndarray) -> None:
         if not len(slots):
             return
         f, n = m.firms, m.n
@@ -368,14 +368,14 @@ class RiversideBan(Lever):
         np.add.at(self.closed, o, m.firms_per_agent)
 
     # ------------------------------------------------------------------ outputs
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         return {
             "riverside_relocated_out": self.out.copy(),
             "riverside_relocated_in": self.into.copy(),
             "riverside_closed": self.closed.copy(),
         }
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         on = self.section.enabled
         river, parks = self.riverside, self.parks
         heavy = model.output[:, HEAVY]

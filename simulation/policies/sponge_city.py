@@ -44,7 +44,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_cities
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 Grant = Annotated[float, Field(ge=0, le=1000)]
 
@@ -163,7 +163,7 @@ def ramp(year: int, start: int, target_year: int) -> float:
 class SpongeCity(Lever):
     name = "sponge_city"
 
-    def __init__(self, model: MiddleYangtzeModel, section: SpongeCitySection) -> None:
+    def __init__(self, model: ModelState, section: SpongeCitySection) -> None:
         super().__init__(model, section)
         s, n = section, model.n
         for fld in ("sewage_target_year", "sponge_target_year"):
@@ -191,7 +191,7 @@ class SpongeCity(Lever):
         self.domestic = np.zeros((2, n))
 
     # ------------------------------------------------------------------ hooks
-    def before_emissions(self, model: MiddleYangtzeModel) -> None:
+    def before_emissions(self, model: ModelState) -> None:
         # set here rather than in on_year so that the collection other levers build this year (eco
         # compensation, also before emissions and earlier in the registry) is known and not paid twice
         if not self.active(model):
@@ -211,7 +211,7 @@ class SpongeCity(Lever):
         self.removal_gain = np.clip((want - removal) / span, 0.0, 1.0).max(axis=0)  # beyond others' upgrades
         np.maximum(removal, want, out=removal)
 
-    def after_emissions(self, model: MiddleYangtzeModel) -> None:
+    def after_emissions(self, model: ModelState) -> None:
         env = model.env
         self.domestic = env.domestic(model)
         n = model.n
@@ -233,7 +233,7 @@ class SpongeCity(Lever):
             for i in np.flatnonzero(self.grant_paid):
                 b.transfer("sponge_city_grant", CENTRAL, 0, CITY, i, float(self.grant_paid[i]))
 
-    def _build(self, model: MiddleYangtzeModel) -> np.ndarray:
+    def _build(self, model: ModelState) -> np.ndarray:
         """km² brought to the sponge standard this year in the member cities."""
         s, land = self.section, model.land
         used = self.built_up0 * land.used / land.used0  # built-up area this year, km²
@@ -246,7 +246,7 @@ class SpongeCity(Lever):
         return built
 
     # ------------------------------------------------------------------ outputs
-    def city_columns(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def city_columns(self, model: ModelState) -> dict[str, np.ndarray]:
         """Collection and removal in force (the data's and the environment's when off), the lever's
         sponge area and payments, and the domestic loads reaching the rivers (t/yr)."""
         removal = model.mods["sewage_removal"]
@@ -262,7 +262,7 @@ class SpongeCity(Lever):
             "domestic_nh3n": self.domestic[1].copy(),
         }
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         pop = model.city.population
         return {
             "sponge_collection": float(pop @ model.env.collection_now(model) / pop.sum()),

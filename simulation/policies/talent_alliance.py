@@ -33,7 +33,7 @@ from simulation.policies import Lever
 from simulation.policies.base import LeverSection, check_provinces
 
 if TYPE_CHECKING:
-    from simulation.model import MiddleYangtzeModel
+    from simulation.core.state import ModelState
 
 
 class TalentAllianceSection(LeverSection):
@@ -82,7 +82,7 @@ class TalentAllianceSection(LeverSection):
 class TalentAlliance(Lever):
     name = "talent_alliance"
 
-    def __init__(self, model: MiddleYangtzeModel, section: TalentAllianceSection) -> None:
+    def __init__(self, model: ModelState, section: TalentAllianceSection) -> None:
         super().__init__(model, section)
         # the default members are the real cluster's provinces: check them only when switched on
         members = (
@@ -93,7 +93,7 @@ class TalentAlliance(Lever):
         self.added = 0.0  # talent persons in member cities the alliance brought or kept (stock)
         self.added_year = 0.0
 
-    def _factors(self, model: MiddleYangtzeModel) -> dict[str, np.ndarray]:
+    def _factors(self, model: ModelState) -> dict[str, np.ndarray]:
         """The alliance's own multipliers of the choice terms (neutral outside the member block)."""
         s, m, n_prov = self.section, self.members, len(model.provinces)
         idx = np.ix_(m, m)
@@ -103,7 +103,7 @@ class TalentAlliance(Lever):
         hukou[idx] = 1 - s.hukou_cost_cut
         return {"border_factor": border, "hukou_city_factor": hukou, "hukou_province_factor": hukou}
 
-    def on_year(self, model: MiddleYangtzeModel) -> None:
+    def on_year(self, model: ModelState) -> None:
         if not self.active(model):
             return
         s, mods = self.section, model.mods
@@ -114,7 +114,7 @@ class TalentAlliance(Lever):
         if s.pool_spillover > 0 and talent > self.added > 0:
             mods["talent_pool_tfp"][self.member_city] *= (talent / (talent - self.added)) ** s.pool_spillover
 
-    def before_production(self, model: MiddleYangtzeModel) -> None:
+    def before_production(self, model: ModelState) -> None:
         """Count the talent the alliance added this year: member-city choice mass with - without it."""
         if not self.active(model) or self.section.pool_spillover == 0:
             return
@@ -145,7 +145,7 @@ class TalentAlliance(Lever):
         self.added_year = round(gain * tpa, 3)
         self.added = max(self.added * kept + self.added_year, 0.0)
 
-    def model_columns(self, model: MiddleYangtzeModel) -> dict[str, float]:
+    def model_columns(self, model: ModelState) -> dict[str, float]:
         on = self.active(model)
         return {
             "alliance_talent_added": self.added if on else 0.0,

@@ -11,7 +11,11 @@
 - :mod:`.verdict` — convergence warnings and the headline: a "most influential" parameter only when
   its interval lies above every other parameter's and the dummy's, else "not resolved";
 - :mod:`.design` — what the design holds: duplicate points, the largest pairwise correlation;
-- :mod:`.report` — the analysis in words (``summary.md``).
+- :mod:`.report` — the analysis in words (``summary.md``);
+- :mod:`.result` — the :class:`~.result.Analysis` that the steps fill.
 
-:mod:`simulation.sweep_analysis` reads the archive, calls these and writes the analysis folder.
+:mod:`.analyze` reads a sweep archive and calls these; :mod:`.output` writes the analysis folder
+(its figures: :mod:`simulation.report.sensitivity_plots`).
+
+The command line (``run.py analyze``) is in :mod:`simulation.experiments.sweep.cli`.
 """

@@ -1,26 +1,28 @@
 """Writing a sensitivity analysis: the ``analysis/`` folder of a sweep archive (tables, plots,
-``summary.md``, ``manifest.json``), built in a hidden sibling folder and renamed into place whole."""
+``summary.md``, ``manifest.json``), built in a hidden sibling folder and renamed into place whole
+(:func:`simulation.archive.atomic.staging`)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulation import archive as arc
+from simulation.archive.atomic import staging
+from simulation.archive.files import parquet_bytes, sha256_file
+from simulation.archive.manifest import file_hashes, now, write_manifest
+from simulation.archive.provenance import code_version
+from simulation.archive.schema import SCHEMA_VERSION
 from simulation.experiments.sensitivity.report import label, summary_markdown
 from simulation.experiments.sensitivity.verdict import KEY
-from simulation.sweep import ANALYSIS, INDEX
+from simulation.experiments.sweep.store import ANALYSIS, INDEX
 
 if TYPE_CHECKING:
-    from simulation.sweep_analysis import Analysis
+    from simulation.experiments.sensitivity.result import Analysis
 
 
 def _plots(a: Analysis, tmp: Path) -> dict[str, list[str]]:
-    from simulation import sweep_plots as sp
+    from simulation.report import sensitivity_plots as sp
 
     made: dict[str, list[str]] = {}
     key = KEY[a.method]
@@ -59,48 +61,29 @@ def write_analysis(
     it is built in a hidden sibling folder and renamed into place."""
     path = Path(path)
     final = Path(out) if out is not None else path / ANALYSIS
-    if out is not None:
-        arc.check_final(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    arc.clean_stale(final.parent)  # hidden folders of killed analyses
-    tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with staging(final, replace=out is None) as tmp:  # also removes the folders of killed analyses
         files = {"indices": a.indices, "metrics": a.metric_stats, "point_means": a.point_means,
                  "regression": a.regression}  # fmt: skip
         if a.second_order is not None:
             files["second_order"] = a.second_order
         for name, df in files.items():
-            (tmp / f"{name}.parquet").write_bytes(arc.parquet_bytes(df.reset_index(drop=True)))
+            (tmp / f"{name}.parquet").write_bytes(parquet_bytes(df.reset_index(drop=True)))
         made = _plots(a, tmp) if plots else {}
         (tmp / "summary.md").write_text(summary_markdown(a, path, made), encoding="utf-8")
         manifest = {
-            "schema_version": arc.SCHEMA_VERSION,
+            "schema_version": SCHEMA_VERSION,
             "kind": "sweep-analysis",
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "created": now(),
             "command": list(sys.argv if command is None else command),
             "sweep": str(path),
             "sweep_hash": a.manifest.get("sweep_hash"),
-            "runs_sha256": arc.sha256_file(path / INDEX),
+            "runs_sha256": sha256_file(path / INDEX),
             "method": a.method,
             "metrics": a.metrics,
             "dummy": a.dummy,
             "seed": a.manifest.get("seed"),
-            "code": arc.code_version(),
-            "files": {
-                p.relative_to(tmp).as_posix(): arc.sha256_file(p)
-                for p in sorted(tmp.rglob("*"))
-                if p.is_file()
-            },
+            "code": code_version(),
+            "files": file_hashes(tmp),
         }
-        arc.write_manifest(tmp, manifest)
-        old = final.parent / f".{final.name}.old-{os.getpid()}"
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_manifest(tmp, manifest)
     return final

@@ -1,6 +1,7 @@
 """The sensitivity analysis in words: ``summary.md`` of ``run.py analyze``.
 
-Takes an :class:`~simulation.sweep_analysis.Analysis` and the plots written; returns markdown.
+Takes an :class:`~simulation.experiments.sensitivity.result.Analysis` and the plots written; returns
+markdown.
 Every headline comes from :mod:`.verdict` (a "most influential" parameter only where the intervals
 separate), every piece of replicate advice from :mod:`.noise`.
 """
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from simulation.sweep_analysis import Analysis
+    from simulation.experiments.sensitivity.result import Analysis
 
 REGRESSION_ROWS = 8  # terms shown per metric (largest shares); all of them in regression.parquet
 
@@ -39,7 +40,7 @@ INTERVAL = {
 
 def label(metric: str) -> str:
     """A metric in words: ``gdp_final`` -> "GDP, final year"."""
-    from simulation.compare import METRIC_BY_NAME
+    from simulation.experiments.headline import METRIC_BY_NAME
 
     m = METRIC_BY_NAME.get(metric)
     if m is None:

@@ -1,7 +1,7 @@
 """Figures of the validation report. Imported only by the validation archive writer (headless Agg).
 
-Each function takes the :class:`simulation.validation.ValidationResult` and a path; figures carry
-no date or software metadata, so the same result gives the same bytes.
+Each function takes the :class:`simulation.experiments.validate.pipeline.ValidationResult` and a
+path; figures carry no date or software metadata, so the same result gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from simulation import estimators as est  # noqa: E402
+from simulation.experiments.validate import estimators as est  # noqa: E402
+from simulation.experiments.validate.baseline import cross_section, pair_table, spearman  # noqa: E402
 
 if TYPE_CHECKING:
-    from simulation.validation import ValidationResult
+    from simulation.experiments.validate.pipeline import ValidationResult
 
 STYLE = {"font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 9}
 DPI = 110
@@ -48,7 +49,7 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def plot_all(result: ValidationResult, folder: Path, plots: dict[str, str]) -> None:
-    """Draw every figure of :data:`simulation.validation.PLOTS` into ``folder``."""
+    """Draw every figure of :data:`simulation.report.validation.PLOTS` into ``folder``."""
     paths = {k: Path(folder) / v for k, v in plots.items()}
     makers = [
         plot_facts,
@@ -137,8 +138,6 @@ def plot_base_fit(result: ValidationResult, path: Path) -> Path:
             if kind == "target":
                 ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--", label="45°")
             else:
-                from simulation.validation import spearman
-
                 rho = spearman(x, y)
                 ax.text(0.03, 0.95, f"Spearman ρ = {rho:.2f}", transform=ax.transAxes, va="top")
             if log:
@@ -159,8 +158,6 @@ def plot_base_fit(result: ValidationResult, path: Path) -> Path:
 def plot_gravity(result: ValidationResult, path: Path) -> Path:
     """Talent migration (first seed) net of origin and destination fixed effects against log distance
     and log travel time, within and across provinces, with the PPML slope and the literature's."""
-    from simulation.validation import pair_table
-
     run = result.first_run
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
@@ -215,8 +212,6 @@ def plot_gravity(result: ValidationResult, path: Path) -> Path:
 def plot_market_access(result: ValidationResult, path: Path) -> Path:
     """ln GDP per worker against ln market access, both net of province means (first seed), in the
     base and the final year, with the pooled slope and the literature range."""
-    from simulation.validation import _cross_section
-
     run = result.first_run
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained", sharey=True)
@@ -227,7 +222,7 @@ def plot_market_access(result: ValidationResult, path: Path) -> Path:
             (axes[0], years[0], "ma_elasticity_base_year"),
             (axes[1], years[-1], "ma_elasticity"),
         ):
-            cs = _cross_section(run, int(year))
+            cs = cross_section(run, int(year))
             dm = cs.groupby("province")[["log_gdp_per_worker", "log_ma"]].transform("mean")
             x = (cs["log_ma"] - dm["log_ma"]).to_numpy()
             y = (cs["log_gdp_per_worker"] - dm["log_gdp_per_worker"]).to_numpy()

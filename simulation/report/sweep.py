@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation import sweep_metrics as sm
-from simulation import sweep_store as st
+from simulation.experiments.sweep import metrics as sm
+from simulation.experiments.sweep import store as st
 
 MAX_FAN_POINTS = 12
 MAX_FANS = 4
@@ -89,7 +89,7 @@ def plot_fans(
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from simulation.compare import RAW_UNITS
+    from simulation.experiments.headline import RAW_UNITS
 
     lo, hi = min(percentiles), max(percentiles)
     out = []

@@ -2,7 +2,7 @@
 
 Reads ``runs.parquet`` (metrics it lacks are computed from the run files), removes the seed blocks
 of common random numbers, averages each metric over the replicates of a point and, per metric
-(the steps live in :mod:`simulation.experiments.sensitivity`):
+(the steps live in the other modules of :mod:`simulation.experiments.sensitivity`):
 
 - the indices of the design's method, every one with a 95% interval, the dummy parameter's
   (noise floor) among them: ``sobol`` S1/ST (S2), ``morris`` mu/mu*/sigma, ``delta`` (random, lhs)
@@ -20,12 +20,9 @@ Writes ``<archive>/analysis/`` (replaced as a whole, atomically): ``indices.parq
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import math
-import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +33,13 @@ from simulation import archive as arc
 from simulation.experiments.sensitivity import design as dsg
 from simulation.experiments.sensitivity import estimators as est
 from simulation.experiments.sensitivity import noise, regression, verdict
-from simulation.experiments.sensitivity.output import write_analysis
-from simulation.experiments.sensitivity.report import metric_sentence
-from simulation.limits import MAX_RESAMPLES
-from simulation.sweep import INDEX, SAMPLED, metric_values, read_index, read_run_tables
+from simulation.experiments.sensitivity.result import Analysis
+from simulation.experiments.sweep.design import SAMPLED
+from simulation.experiments.sweep.metrics import metric_values
+from simulation.experiments.sweep.store import INDEX, read_index, read_run_tables
 
 ROUND_OFF = 1e-9  # a metric whose runs differ by less than this relative amount is constant
 METHODS = ("auto", "sobol", "morris", "delta", "grid")
-ANALYZE_HELP = "sensitivity of a sweep's metrics to its parameters: Sobol or Morris indices, plots, summary"
 INDEX_KEYS = (
     "S1",
     "S1_conf",
@@ -56,49 +52,6 @@ INDEX_KEYS = (
     "delta",
     "delta_conf",
 )
-__all__ = ["Analysis", "analyze", "write_analysis", "metric_sentence", "cmd_analyze", "add_analyze_arguments"]
-
-
-@dataclass
-class Analysis:
-    """Result of :func:`analyze`.
-
-    Attributes:
-        method: sobol | morris | delta | grid.
-        params: the swept parameters, in the sweep's order; dummy: the dummy's name (None when
-            the design has none); variables: params and the dummy, as the indices list them.
-        metrics: the metrics analysed.
-        indices: one row per (metric, variable): the method's indices, their interval
-            half-widths (``*_conf``), ``dummy`` (bool) and ``rank`` (1 = largest key index).
-        metric_stats: one row per metric: mean, sd, the seed-noise split, advice, R^2, headline.
-        second_order: Sobol S2 per (metric, pair), when sampled; else None.
-        regression: one row per (metric, term) of the least-squares fit; fits: the fits.
-        verdicts, warnings: per metric, the headline and the convergence warnings.
-        point_means: one row per point: parameters and each metric's mean over ok replicates.
-        runs: the ok runs; crn: they share seeds across points; design_lines: repeats, correlation.
-        surfaces: the parameter pairs to draw response surfaces for.
-    """
-
-    method: str
-    params: list[str]
-    metrics: list[str]
-    indices: pd.DataFrame
-    metric_stats: pd.DataFrame
-    second_order: pd.DataFrame | None
-    point_means: pd.DataFrame
-    runs: pd.DataFrame
-    notes: list[str] = field(default_factory=list)
-    manifest: dict[str, Any] = field(default_factory=dict)
-    dummy: str | None = None
-    variables: list[str] = field(default_factory=list)
-    regression: pd.DataFrame = field(default_factory=pd.DataFrame)
-    fits: dict[str, regression.Fit] = field(default_factory=dict)
-    regression_notes: dict[str, str] = field(default_factory=dict)
-    verdicts: dict[str, verdict.Verdict] = field(default_factory=dict)
-    warnings: dict[str, list[str]] = field(default_factory=dict)
-    crn: bool = False
-    design_lines: list[str] = field(default_factory=list)
-    surfaces: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _key_column(method: str) -> str:
@@ -397,69 +350,3 @@ def _headlines(a: Analysis, stats: list[dict[str, Any]]) -> None:
             a.warnings[x] = verdict.convergence_warnings(sel, a.method, a.dummy)
         a.verdicts[x] = v
         st.update(headline=v.text, resolved=v.resolved, top=v.top, suggested_n=v.suggest)
-
-
-# ---------------------------------------------------------------------------- command line
-def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``analyze``: SWEEP_ARCHIVE [--method ...] [--metrics M ...] [--resamples N]
-    [--surface P1,P2 ...] [--no-plots] [--out DIR]."""
-    p.add_argument("archive", metavar="SWEEP_ARCHIVE", type=Path, help="a sweep archive folder")
-    p.add_argument(
-        "--method", choices=METHODS, default="auto",
-        help="auto (default: the design's own), sobol, morris, delta (random/lhs) or grid",
-    )  # fmt: skip
-    p.add_argument(
-        "--metrics", nargs="+", metavar="METRIC", default=None,
-        help="metrics to analyse, e.g. gdp_final emissions_air_cum or any <model column>_<final|cum|"
-        "mean|total|max|min> (default: those of runs.parquet)",
-    )  # fmt: skip
-    p.add_argument(
-        "--resamples", type=int, default=500, help="bootstrap resamples for intervals (default 500)"
-    )
-    p.add_argument(
-        "--surface", action="append", metavar="P1,P2", default=None,
-        help="a response-surface plot of the fitted regression over two swept parameters (a path or its "
-        "last part, e.g. border_cost,move_cost); repeatable",
-    )  # fmt: skip
-    p.add_argument("--no-plots", action="store_true", help="tables and summary only")
-    p.add_argument(
-        "--out", type=Path, default=None,
-        help="analysis folder (new or empty; default: SWEEP_ARCHIVE/analysis, replaced)",
-    )  # fmt: skip
-
-
-def cmd_analyze(args: argparse.Namespace) -> int:
-    """Analyse a sweep archive, print each metric's headline and ``archive: PATH`` (the analysis
-    folder) last.
-
-    Raises:
-        ArchiveError: not a sweep archive, nothing to analyse, a bad option (exit code 2).
-    """
-    if not 10 <= args.resamples <= MAX_RESAMPLES:
-        raise arc.ArchiveError(
-            "command line", "--resamples", f"{args.resamples} (allowed: integer 10 to {MAX_RESAMPLES:,})"
-        )
-    if args.surface and args.no_plots:
-        raise arc.ArchiveError("command line", "--surface", "draws a plot (allowed: without --no-plots)")
-    t0 = time.perf_counter()
-    a = analyze(args.archive, args.method, args.metrics, args.resamples, getattr(args, "surface", None))
-    out = write_analysis(
-        a, args.archive, args.out, plots=not args.no_plots, command=getattr(args, "argv", None)
-    )
-    print(
-        f"analysed {args.archive}: {a.method}, {len(a.metrics)} metrics x {len(a.params)} parameters"
-        f"{' + the dummy' if a.dummy else ''}, {len(a.runs)} runs, {time.perf_counter() - t0:.1f} s"
-    )
-    for note in a.notes:
-        print(f"note: {note}")
-    for x in a.metrics:
-        n = len(a.warnings.get(x, []))
-        more = f" [{n} convergence warning{'s' if n > 1 else ''} in summary.md]" if n else ""
-        print(f"- {metric_sentence(a, x).replace('**', '').replace('`', '')}{more}")
-    path = out.resolve()
-    try:
-        shown = str(path.relative_to(Path.cwd()))
-    except ValueError:
-        shown = str(path)
-    print(f"archive: {shown}")
-    return 0

@@ -1,14 +1,11 @@
-"""Growing sweeps: lever-off baselines, extending an archive, runs shared across archives.
+"""Growing sweeps: extending an archive, runs shared across archives, writing runs into an archive.
 
-- :func:`baseline_tasks`: each run's lever-off baseline for ``delta:`` metrics: the run's config with
-  every lever off, same seed (common random numbers). Content addressing merges the baselines that
-  coincide (all points of a lever-only sweep with ``crn = true`` share ``replicates`` baselines; a
-  point with no lever on is its own baseline).
 - :func:`extended_points`: ``sweep SPEC --extend ARCHIVE``: the archive's points keep their numbers
   (so their seeds and run ids), the new points follow. Replicates may grow with any design; points
   may be added to a grid (matched by their values), or to a random or Sobol design whose first
   points are the archive's (their sequences are nested); an LHS or Morris design redraws every point
-  when its size changes, so only replicates can be added there.
+  when its size changes, so only replicates can be added there. :func:`extend_archive` writes the grown
+  design into the archive.
 - :func:`shared_runs`: a run missing here that another sweep archive (under ``results/``, or in a
   folder given with ``--reuse DIR``) already holds under the same content key — run id (config +
   seed), model source hash and installed distributions — is copied from there (its bytes checked
@@ -18,47 +15,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from simulation import archive as arc
-from simulation import manifest as schema
-from simulation import sweep_metrics as sm
-from simulation import sweep_store as st
-from simulation.config import apply_overrides, flatten, to_toml, validate
+from simulation.archive import provenance as schema
+from simulation.config import flatten, to_toml
+from simulation.experiments.sweep import store as st
+from simulation.experiments.sweep.design import py_value
+from simulation.experiments.sweep.exec import Task, source_sha256
+from simulation.experiments.sweep.folder import design_bytes, now
+from simulation.experiments.sweep.spec import Sweep, with_points
 from simulation.params import ConfigError
-from simulation.sweep_exec import Task, source_sha256
-
-if TYPE_CHECKING:
-    from simulation.sweep import Sweep
-
-
-def _py(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-# ---------------------------------------------------------------------------- baselines
-def baseline_tasks(
-    runs: pd.DataFrame, paths: list[str], base: dict[str, Any], file: str
-) -> tuple[list[str], dict[str, Task]]:
-    """The lever-off baseline of every run (row of ``runs``): its id per row, and the distinct tasks."""
-    ids: list[str] = []
-    tasks: dict[str, Task] = {}
-    off_by_point: dict[int, dict[str, Any]] = {}
-    for row in runs[["point", "seed", *paths]].itertuples(index=False, name=None):
-        point, seed = int(row[0]), int(row[1])
-        if point not in off_by_point:
-            values = {k: _py(v) for k, v in zip(paths, row[2:], strict=True)}
-            data = validate(apply_overrides(base, values), file).model_dump(mode="json")
-            off_by_point[point] = sm.lever_off(data)
-        data = {**off_by_point[point], "run": {**off_by_point[point]["run"], "seed": seed}}
-        toml = to_toml(validate(data, file))
-        rid = arc.run_id(toml, seed)
-        tasks.setdefault(rid, Task(rid, toml, seed))
-        ids.append(rid)
-    return ids, tasks
 
 
 # ---------------------------------------------------------------------------- extend
@@ -115,7 +85,7 @@ def check_extendable(sweep: Sweep, path: Path, manifest: dict[str, Any]) -> None
 
 
 def _keys(df: pd.DataFrame, cols: list[str]) -> list[tuple[Any, ...]]:
-    return [tuple(_py(v) for v in row) for row in df[cols].itertuples(index=False, name=None)]
+    return [tuple(py_value(v) for v in row) for row in df[cols].itertuples(index=False, name=None)]
 
 
 def extended_points(sweep: Sweep, path: Path) -> pd.DataFrame:
@@ -167,6 +137,37 @@ def extended_points(sweep: Sweep, path: Path) -> pd.DataFrame:
             "the archive's samples or more, with the same parameters and ranges)",
         )
     return new.reset_index(drop=True)
+
+
+def extend_archive(
+    sweep: Sweep, path: Path, manifest: dict[str, Any], command: list[str]
+) -> tuple[Sweep, int]:
+    """The archive's design grown by ``sweep`` (its points keep their numbers); the new design,
+    sweep file and manifest written when anything was added. Returns the sweep and the runs added."""
+    check_extendable(sweep, path, manifest)
+    grown = with_points(sweep, extended_points(sweep, path))
+    old = pd.read_parquet(path / st.DESIGN, columns=["point", "replicate", "run_id"])
+    mine = grown.runs[["point", "replicate", "run_id"]]
+    kept = old.merge(mine, on=["point", "replicate", "run_id"], how="inner")
+    if len(kept) != len(old):  # cannot happen for a design that passed the checks above
+        raise ConfigError(
+            str(sweep.file), "parameters", "the extension would change runs already in the archive"
+        )
+    if grown.sweep_hash == manifest.get("sweep_hash"):
+        return grown, 0
+    st.atomic_write(path / st.SWEEP_TOML, sweep.text.encode("utf-8"))
+    st.atomic_write(path / st.DESIGN, design_bytes(grown))
+    manifest.setdefault("extensions", []).append({
+        "at": now(), "sweep_file": str(sweep.file), "command": command,
+        "sweep_hash_before": manifest.get("sweep_hash"), "points_before": int(old["point"].nunique()),
+        "points_after": len(grown.points), "runs_before": len(old), "runs_after": len(grown.runs),
+    })  # fmt: skip
+    manifest.update(sweep_hash=grown.sweep_hash, design=grown.design_info(), sweep_file=str(sweep.file),
+                    name=grown.name, description=grown.description)  # fmt: skip
+    for rel in (st.SWEEP_TOML, st.DESIGN):
+        manifest["files"][rel] = arc.sha256_file(path / rel)
+    arc.write_manifest(path, manifest)
+    return grown, len(grown.runs) - len(old)
 
 
 # ---------------------------------------------------------------------------- shared runs

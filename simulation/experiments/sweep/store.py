@@ -12,8 +12,8 @@ Layout (``LAYOUT`` 2)::
     failed/<run_id>.txt                     the traceback of a failed run
     runs.parquet, point_stats.parquet       the index and the per-point statistics (rebuilt)
 
-A worker returns a run's rows as Parquet bytes (:func:`simulation.sweep_exec.run_bytes`); this
-module prefixes the columns that say which run of the design they are (:func:`tidy_bytes`). Two
+A worker returns a run's rows as Parquet bytes (:func:`~simulation.experiments.sweep.exec.run_bytes`);
+this module prefixes the columns that say which run of the design they are (:func:`tidy_bytes`). Two
 cells of the design with the same run id (equal config and seed) hold the same rows. The prefix is
 a pure function of the rows and the design row, so a run file has the same bytes whatever executor
 made it, and a run copied from another archive (:func:`strip`, then :func:`tidy_bytes`) has the
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,7 +35,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulation import archive as arc
-from simulation import sweep_metrics as sm
+from simulation.archive.atomic import atomic_write
+from simulation.experiments.sweep import metrics as sm
 
 LAYOUT = 2
 RUNS, FAILED, BASELINES, FLOWS, PLOTS = "runs", "failed", "baselines", "flows", "plots"
@@ -136,18 +136,6 @@ def strip(source: Path | bytes, front: int | None = None) -> pa.Table:
 
 
 # ---------------------------------------------------------------------------- small file helpers
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all: a temporary ``<name>.tmp-<pid>`` (not ending in the
-    file's suffix), flushed to disk, then renamed; parent folders are made as needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def write_json(path: Path, obj: dict[str, Any]) -> None:
     atomic_write(path, (json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n").encode())
 
@@ -244,8 +232,9 @@ def read_run_tables(
 def plain_values(
     path: Path, runs: pd.DataFrame, metrics: tuple[sm.Metric, ...], baseline_ids: Iterable[str] = ()
 ) -> dict[str, dict[str, float]]:
-    """Run id -> the plain value of every metric (:func:`simulation.sweep_metrics.table_values`),
-    for every run id with a run file and every baseline with a file."""
+    """Run id -> the plain value of every metric
+    (:func:`~simulation.experiments.sweep.metrics.table_values`), for every run id with a run file
+    and every baseline with a file."""
     path = Path(path)
     cells = first_cells(runs)
     files = [

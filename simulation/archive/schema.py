@@ -1,17 +1,16 @@
-"""The manifest of an archive: its schema, its digest, the paths it may list.
+"""The schema of an archive's manifest: its fields for each kind, its digest, the paths it may list.
 
-Every archive kind (run, compare, validate, sweep, sweep-analysis) writes ``manifest.json``; a
-reader trusts it only after :func:`check` passed: the manifest is a JSON object of the right shape
-for its kind (types strict: ``seed`` must be a JSON integer, not text), every path in ``files`` is
-relative and stays inside the archive, and ``manifest_sha256`` is the sha256 of the canonical JSON of
-the manifest without that field (:func:`digest`), so an edit to any field (``command``,
-``config_source``, ``git_commit``, a file hash, ...) is caught. The digest guards against edits and
-damage, not against a forger who recomputes it: it is not a signature.
+Every archive kind (run, compare, validate, sweep, sweep-analysis, discover, optimise, calibrate)
+writes ``manifest.json``; a reader trusts it only after :func:`check` passed: the manifest is a JSON
+object of the right shape for its kind (types strict: ``seed`` must be a JSON integer, not text),
+every path in ``files`` is relative and stays inside the archive, and ``manifest_sha256`` is the
+sha256 of the canonical JSON of the manifest without that field (:func:`digest`), so an edit to any
+field (``command``, ``config_source``, ``git_commit``, a file hash, ...) is caught. The digest guards
+against edits and damage, not against a forger who recomputes it: it is not a signature.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -19,6 +18,9 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from simulation.archive.files import MANIFEST
+from simulation.archive.provenance import distributions_sha256
 
 SCHEMA_VERSION = 2
 DIGEST = "manifest_sha256"
@@ -42,7 +44,7 @@ def _inside(rel: str) -> str:
     parts = rel.split("/")
     if (
         not rel or "\\" in rel or "\x00" in rel or PurePosixPath(rel).is_absolute()
-        or any(p in ("", ".", "..") for p in parts) or rel == "manifest.json"
+        or any(p in ("", ".", "..") for p in parts) or rel == MANIFEST
     ):  # fmt: skip
         raise ValueError(
             "not a relative path inside the archive (allowed: e.g. 'plots/map.png', no '..', no leading '/')"
@@ -266,70 +268,3 @@ def check(manifest: Any) -> dict[str, Any]:
             "(expected: the sha256 of the canonical manifest without this field)",
         )
     return manifest
-
-
-# ---------------------------------------------------------------------------- environment
-def _canonical_name(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()  # PEP 503
-
-
-@functools.cache
-def _scan() -> tuple[tuple[str, str], ...]:
-    from importlib import metadata
-
-    found: dict[str, str] = {}
-    for dist in metadata.distributions():  # in sys.path order: the first of a name is what imports
-        name = dist.metadata["Name"]
-        if name:
-            found.setdefault(_canonical_name(name), dist.version)
-    return tuple(sorted(found.items()))
-
-
-def installed_distributions() -> dict[str, str]:
-    """Every distribution installed for this interpreter (``importlib.metadata``): canonical name
-    (PEP 503: lower case, runs of ``-_.`` as ``-``) -> version. Scanned once per process."""
-    return dict(_scan())
-
-
-def distributions_sha256(dists: dict[str, str]) -> str:
-    """sha256 of the sorted ``name==version`` lines, one per distribution (each line ending in a newline)."""
-    text = "".join(f"{k}=={v}\n" for k, v in sorted(dists.items()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def environment() -> dict[str, Any]:
-    """The manifest's record of the environment: ``distributions`` and ``distributions_sha256``."""
-    dists = installed_distributions()
-    return {"distributions": dists, "distributions_sha256": distributions_sha256(dists)}
-
-
-def drift(recorded: dict[str, str], now: dict[str, str]) -> list[str]:
-    """Each difference between two distribution lists, by name: ``networkx 3.7 -> 3.6``,
-    ``added foo 1.0``, ``removed bar 2.0`` (sorted by name)."""
-    out = []
-    for name in sorted(set(recorded) | set(now)):
-        old, new = recorded.get(name), now.get(name)
-        if old == new:
-            continue
-        if old is None:
-            out.append(f"added {name} {new}")
-        elif new is None:
-            out.append(f"removed {name} {old}")
-        else:
-            out.append(f"{name} {old} -> {new}")
-    return out
-
-
-def environment_notes(manifest: dict[str, Any]) -> list[str]:
-    """What ``verify`` says about the environment: nothing when the installed distributions equal
-    the archive's, else one line naming every difference (or that the archive lists none)."""
-    recorded = manifest.get("distributions")
-    if recorded is None:
-        return ["environment: the archive lists no installed distributions (written before they were kept)"]
-    changes = drift(recorded, installed_distributions())
-    if not changes:
-        return []
-    return [
-        f"environment drift: {len(changes)} installed distribution(s) differ from the archive's: "
-        + ", ".join(changes)
-    ]

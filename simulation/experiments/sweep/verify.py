@@ -12,22 +12,15 @@ import numpy as np
 import pandas as pd
 
 from simulation import archive as arc
-from simulation import manifest as schema
-from simulation import sweep_grow as grow
-from simulation import sweep_metrics as sm
-from simulation import sweep_store as st
+from simulation.archive import provenance as schema
 from simulation.config import apply_overrides, load_config, to_toml, validate
-from simulation.sweep_exec import Outcome, Task, execute, source_sha256
-from simulation.sweep_run import _check_layout, build_index
-from simulation.sweep_store import BASE_TOML, DESIGN, FLOWS, INDEX, POINTS
-
-_py = grow._py
-
-
-def default_metrics() -> tuple[str, ...]:
-    from simulation.compare import METRICS
-
-    return tuple(m.name for m in METRICS)
+from simulation.experiments.sweep import metrics as sm
+from simulation.experiments.sweep import store as st
+from simulation.experiments.sweep.design import py_value
+from simulation.experiments.sweep.exec import Outcome, Task, execute, source_sha256
+from simulation.experiments.sweep.folder import check_layout
+from simulation.experiments.sweep.spec import baseline_tasks
+from simulation.experiments.sweep.store import BASE_TOML, DESIGN, FLOWS, INDEX, POINTS
 
 
 def read_sweep_manifest(path: Path) -> dict[str, Any]:
@@ -50,23 +43,23 @@ def archive_tasks(path: Path, manifest: dict[str, Any] | None = None) -> tuple[p
     flows = bool(manifest["design"].get("flows"))
     tasks: dict[str, Task] = {}
     for row in design[["point", "seed", *paths]].itertuples(index=False, name=None):
-        values = {k: _py(v) for k, v in zip(paths, row[2:], strict=True)}
+        values = {k: py_value(v) for k, v in zip(paths, row[2:], strict=True)}
         seed = int(row[1])
         cfg = validate(apply_overrides(base, {**values, "run.seed": seed}), str(path / DESIGN))
         toml = to_toml(cfg)
         rid = arc.run_id(toml, seed)
         tasks.setdefault(rid, Task(rid, toml, seed, flows=flows))
     if "baseline_id" in design.columns:
-        _, baselines = grow.baseline_tasks(design, paths, base, str(path / DESIGN))
+        _, baselines = baseline_tasks(design, paths, base, str(path / DESIGN))
         tasks.update({k: v for k, v in baselines.items() if k not in tasks})
     return design, tasks
 
 
 def _rebuilt_tables(path: Path, m: dict[str, Any], design: pd.DataFrame, report: arc.VerifyReport) -> None:
     """``runs.parquet`` and ``point_stats.parquet`` rebuilt from the run files must equal the stored."""
-    metrics = tuple(m["design"].get("metrics") or default_metrics())
+    metrics = tuple(m["design"].get("metrics") or sm.default_metrics())
     runs_cols = [c for c in design.columns if not c.startswith("u:")]
-    index = build_index(path, design[runs_cols], metrics)
+    index = st.build_index(path, design[runs_cols], metrics)
     paths = [p["path"] for p in m["design"]["parameters"]]
     qs = tuple(m["design"].get("percentiles") or sm.DEFAULT_PERCENTILES)
     stats = sm.point_stats(index, paths, list(metrics), qs)
@@ -99,7 +92,7 @@ def verify_sweep_archive(
     if sample < 0:
         raise arc.ArchiveError(path, "--sample", f"{sample} (allowed: integer >= 0)")
     m = read_sweep_manifest(path)
-    _check_layout(path, m)
+    check_layout(path, m)
     report = arc.VerifyReport(path=path, file_problems=arc.check_files(path, m))
     now = arc.code_version()
     if (m.get("code") or {}).get("git_commit") != now["git_commit"]:

@@ -1,27 +1,32 @@
-"""The ``sweep`` command line and ``verify`` of sweep archives: parse -> call -> print."""
+"""The command line of sweeps: ``sweep``, ``verify`` of a sweep archive and ``analyze`` (parse ->
+call one function -> print), and the executor options that ``optimise`` shares."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from simulation import archive as arc
-from simulation import sweep_grow as grow
+from simulation.experiments.sensitivity.analyze import METHODS, analyze
+from simulation.experiments.sensitivity.output import write_analysis
+from simulation.experiments.sensitivity.report import metric_sentence
+from simulation.experiments.sweep import folder, grow
+from simulation.experiments.sweep.exec import EXECUTORS
+from simulation.experiments.sweep.folder import check_layout
+from simulation.experiments.sweep.run import SweepInterrupted, preflight, run_sweep
+from simulation.experiments.sweep.spec import Sweep, load_sweep, with_points
+from simulation.experiments.sweep.store import DESIGN, FAILED
+from simulation.experiments.sweep.verify import verify_sweep_archive
+from simulation.limits import MAX_RESAMPLES, check_workers
 from simulation.params import ConfigError
-from simulation.sweep_exec import EXECUTORS
-from simulation.sweep_run import SweepInterrupted, _check_layout, run_sweep
-from simulation.sweep_store import DESIGN, FAILED
-from simulation.sweep_verify import verify_sweep_archive
-
-if TYPE_CHECKING:
-    from simulation.sweep import Sweep
 
 SWEEP_HELP = "run a parameter sweep (grid, random, LHS, Sobol, Morris) into a resumable archive"
+ANALYZE_HELP = "sensitivity of a sweep's metrics to its parameters: Sobol or Morris indices, plots, summary"
 VERIFY_SAMPLE_DEFAULT = 5
 
 
@@ -33,10 +38,10 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``sweep``: FILE [--executor process|dask|serial] [--workers N] [--scheduler ADDR]
-    [--out DIR] [--dry-run]."""
-    p.add_argument("sweep", metavar="FILE", help="sweep file (TOML), e.g. configs/sweeps/smoke.toml")
+# ---------------------------------------------------------------------------- executor options
+def add_executor_arguments(p: argparse.ArgumentParser) -> None:
+    """``--executor process|dask|serial``, ``--workers N`` and ``--scheduler ADDR`` (``sweep``,
+    ``optimise``); :func:`executor_choice` reads them."""
     p.add_argument(
         "--executor",
         choices=EXECUTORS,
@@ -55,6 +60,28 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask)",
     )
+
+
+def executor_choice(args: argparse.Namespace) -> tuple[str, int]:
+    """The executor and worker count the options name (default: a process pool, dask with
+    ``--scheduler``; one worker per CPU); ConfigError for ``--scheduler`` with another executor."""
+    executor = args.executor or ("dask" if args.scheduler else "process")
+    if args.scheduler and executor != "dask":
+        raise ConfigError(
+            "command line",
+            "--scheduler",
+            f"given with --executor {executor} (allowed: only with --executor dask)",
+        )
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    return executor, check_workers(workers)
+
+
+# ---------------------------------------------------------------------------- sweep
+def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``sweep``: FILE [--executor process|dask|serial] [--workers N] [--scheduler ADDR]
+    [--out DIR] [--dry-run]."""
+    p.add_argument("sweep", metavar="FILE", help="sweep file (TOML), e.g. configs/sweeps/smoke.toml")
+    add_executor_arguments(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -97,10 +124,8 @@ def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
 def _extension_preview(sweep: Sweep, archive: Path) -> Sweep:
     """The grown sweep ``--extend ARCHIVE`` would run (read-only checks, before anything is written)."""
     manifest = arc.checked_manifest(archive, "sweep")
-    _check_layout(archive, manifest)
+    check_layout(archive, manifest)
     grow.check_extendable(sweep, archive, manifest)
-    from simulation.sweep import with_points
-
     return with_points(sweep, grow.extended_points(sweep, archive))
 
 
@@ -111,20 +136,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     Raises:
         ConfigError, ArchiveError, RegionError: bad input (the CLI: exit code 2).
     """
-    from simulation import sweep as sw
-
-    executor, workers = sw._executor(args)
+    executor, workers = executor_choice(args)
     extend = getattr(args, "extend", None)
     if extend is not None and args.out is not None:
         raise ConfigError("command line", "--extend", "given with --out (allowed: one of them)")
-    sweep = sw.load_sweep(args.sweep, getattr(args, "set", None))
-    for folder in getattr(args, "reuse", None) or ():
-        if not Path(folder).is_dir():
-            raise arc.ArchiveError(folder, "--reuse", "no such folder (allowed: a folder of sweep archives)")
+    sweep = load_sweep(args.sweep, getattr(args, "set", None))
+    for other in getattr(args, "reuse", None) or ():
+        if not Path(other).is_dir():
+            raise arc.ArchiveError(other, "--reuse", "no such folder (allowed: a folder of sweep archives)")
     if args.out is not None:
         arc.check_out(Path(args.out), archive_ok=True)
     grown = _extension_preview(sweep, Path(extend)) if extend is not None else None
-    sw.preflight(grown or sweep, executor, workers, args.scheduler)  # before anything is printed or created
+    preflight(grown or sweep, executor, workers, args.scheduler)  # before anything is printed or created
     if grown is not None and args.dry_run:
         old = pd.read_parquet(Path(extend) / DESIGN, columns=["point"])
         print(f"extend {_display(Path(extend))}: {old['point'].nunique()} -> {len(grown.points)} points, "
@@ -152,7 +175,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         report = run_sweep(
             sweep,
             args.out,
-            results_dir=sw.RESULTS_DIR,
+            results_dir=folder.RESULTS_DIR,
             executor=executor,
             workers=workers,
             scheduler=args.scheduler,
@@ -191,6 +214,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0 if report.complete else 1
 
 
+# ---------------------------------------------------------------------------- verify
 def add_verify_sample_argument(p: argparse.ArgumentParser) -> None:
     """``--sample N`` for ``verify`` on a sweep archive."""
     p.add_argument(
@@ -221,3 +245,69 @@ def cmd_verify_sweep(args: argparse.Namespace) -> int:
         print(line)
     print(f"NOT verified: {_display(args.archive)}")
     return 1
+
+
+# ---------------------------------------------------------------------------- analyze
+def add_analyze_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``analyze``: SWEEP_ARCHIVE [--method ...] [--metrics M ...] [--resamples N]
+    [--surface P1,P2 ...] [--no-plots] [--out DIR]."""
+    p.add_argument("archive", metavar="SWEEP_ARCHIVE", type=Path, help="a sweep archive folder")
+    p.add_argument(
+        "--method", choices=METHODS, default="auto",
+        help="auto (default: the design's own), sobol, morris, delta (random/lhs) or grid",
+    )  # fmt: skip
+    p.add_argument(
+        "--metrics", nargs="+", metavar="METRIC", default=None,
+        help="metrics to analyse, e.g. gdp_final emissions_air_cum or any <model column>_<final|cum|"
+        "mean|total|max|min> (default: those of runs.parquet)",
+    )  # fmt: skip
+    p.add_argument(
+        "--resamples", type=int, default=500, help="bootstrap resamples for intervals (default 500)"
+    )
+    p.add_argument(
+        "--surface", action="append", metavar="P1,P2", default=None,
+        help="a response-surface plot of the fitted regression over two swept parameters (a path or its "
+        "last part, e.g. border_cost,move_cost); repeatable",
+    )  # fmt: skip
+    p.add_argument("--no-plots", action="store_true", help="tables and summary only")
+    p.add_argument(
+        "--out", type=Path, default=None,
+        help="analysis folder (new or empty; default: SWEEP_ARCHIVE/analysis, replaced)",
+    )  # fmt: skip
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Analyse a sweep archive, print each metric's headline and ``archive: PATH`` (the analysis
+    folder) last.
+
+    Raises:
+        ArchiveError: not a sweep archive, nothing to analyse, a bad option (exit code 2).
+    """
+    if not 10 <= args.resamples <= MAX_RESAMPLES:
+        raise arc.ArchiveError(
+            "command line", "--resamples", f"{args.resamples} (allowed: integer 10 to {MAX_RESAMPLES:,})"
+        )
+    if args.surface and args.no_plots:
+        raise arc.ArchiveError("command line", "--surface", "draws a plot (allowed: without --no-plots)")
+    t0 = time.perf_counter()
+    a = analyze(args.archive, args.method, args.metrics, args.resamples, getattr(args, "surface", None))
+    out = write_analysis(
+        a, args.archive, args.out, plots=not args.no_plots, command=getattr(args, "argv", None)
+    )
+    print(
+        f"analysed {args.archive}: {a.method}, {len(a.metrics)} metrics x {len(a.params)} parameters"
+        f"{' + the dummy' if a.dummy else ''}, {len(a.runs)} runs, {time.perf_counter() - t0:.1f} s"
+    )
+    for note in a.notes:
+        print(f"note: {note}")
+    for x in a.metrics:
+        n = len(a.warnings.get(x, []))
+        more = f" [{n} convergence warning{'s' if n > 1 else ''} in summary.md]" if n else ""
+        print(f"- {metric_sentence(a, x).replace('**', '').replace('`', '')}{more}")
+    path = out.resolve()
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    print(f"archive: {shown}")
+    return 0

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulation.config import Config, apply_overrides, validate
+from simulation import limits
+from simulation.config import Config, validate
 from simulation.params import ConfigError
 
 AGGS = ("final", "cum", "mean", "total", "max", "min")
@@ -98,35 +99,15 @@ def parse_metric(name: str) -> Metric:
     return Metric(name, ALIASES.get(column, column), city or None, year, agg, delta)
 
 
+def default_metrics() -> tuple[str, ...]:
+    """The cluster headline metrics of ``compare`` (``gdp_final``, ``emissions_air_cum``, ...)."""
+    from simulation.experiments.headline import METRICS
+
+    return tuple(m.name for m in METRICS)
+
+
 # ---------------------------------------------------------------------------- checks
-_TABLES: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-
-
-def table_columns(cfg: Config) -> tuple[frozenset[str], frozenset[str]]:
-    """The columns of the model and cities tables a run of ``cfg`` writes, from a short run at the
-    smallest scale that reaches every enabled lever's start year (cached per config)."""
-    import warnings
-
-    from simulation.config import LEVER_SECTIONS, to_toml
-
-    key = to_toml(cfg)
-    if key not in _TABLES:
-        from simulation.model import MiddleYangtzeModel
-
-        starts = [getattr(cfg, s).start_year for s in LEVER_SECTIONS if getattr(cfg, s).enabled]
-        end = max([cfg.run.start_year + 1, *starts])
-        small = validate(
-            apply_overrides(
-                cfg.model_dump(mode="json"),
-                {"scale.talent_agents": 100, "scale.firm_agents": 50, "run.end_year": end},
-            ),
-            "--set",
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tables = MiddleYangtzeModel(small).run().tables()
-        _TABLES[key] = (frozenset(tables["model"].columns), frozenset(tables["cities"].columns))
-    return _TABLES[key]
+table_columns = limits.table_columns  # the columns a run of a config writes (cached)
 
 
 def lever_names() -> tuple[str, ...]:
@@ -219,7 +200,7 @@ def check_metrics(
 
 
 def _check_columns(metrics: list[Metric], cfg: Config, data: dict[str, Any], file: str, fld: str) -> None:
-    from simulation.compare import METRICS
+    from simulation.experiments.headline import METRICS
 
     known = {m.column for m in METRICS}
     if all(m.table == "model" and m.column in known and not m.delta for m in metrics):
@@ -285,6 +266,13 @@ def table_values(
             continue
         out[m.plain] = _aggregate(df["year"].to_numpy(), df[m.column].to_numpy(dtype=float), m, start)
     return out
+
+
+def metric_values(model: pd.DataFrame, names: tuple[str, ...] | list[str]) -> dict[str, float]:
+    """Summary metrics of one run's model table (cluster metrics, no ``delta:``): ``<column>_<agg>``
+    or ``<column>@<year>``; "final" is the last year, "cum"/"total" a sum, "mean", "max", "min" over
+    the simulated years (after the base year), as in ``compare``. A column the table lacks gives NaN."""
+    return table_values(model, None, [parse_metric(n) for n in names])
 
 
 def frame_values(frame: pd.DataFrame, metrics: Iterable[Metric]) -> dict[str, float]:

@@ -1,218 +1,56 @@
-"""Running a sweep into its archive: create or find the archive, extend it, fill what other
-archives hold, run the rest, and close each session (index, per-point statistics, report,
-manifest). See :mod:`simulation.sweep` for the sweep file and the archive layout, and
-:mod:`simulation.sweep_store` for the files.
+"""Running a sweep into its archive: check what the machine offers, create or find the archive
+(:mod:`simulation.experiments.sweep.folder`), extend it, fill what other archives hold
+(:mod:`simulation.experiments.sweep.grow`), run the rest (:mod:`simulation.experiments.sweep.exec`),
+and close each session: index, per-point statistics, fan charts and ``summary.md``
+(:mod:`simulation.report.sweep`), manifest.
 
 A session holds the archive's lock (``.lock``, flock) throughout; every run file is written
 atomically as its run finishes, so a killed session loses only the runs in flight, and the next
-session with the same command resumes.
+session with the same command resumes. ``runs.parquet`` is rebuilt from the run files at the end of
+every session, so it is the same bytes whatever the executor, worker count or interruptions.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import fcntl
-import os
-import platform
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from simulation import archive as arc
-from simulation import manifest as schema
-from simulation import sweep_grow as grow
-from simulation import sweep_metrics as sm
-from simulation import sweep_report as rep
-from simulation import sweep_store as st
-from simulation.config import to_toml
-from simulation.params import ConfigError
-from simulation.sweep_exec import EXECUTORS, Outcome, execute, source_sha256
-from simulation.sweep_grow import RunStore, fill_without_running
-from simulation.sweep_store import (
-    BASE_TOML,
+from simulation.archive import provenance as schema
+from simulation.config import apply_overrides, validate
+from simulation.experiments.sweep import metrics as sm
+from simulation.experiments.sweep import store as st
+from simulation.experiments.sweep.exec import EXECUTORS, Outcome, check_cluster, execute, source_sha256
+from simulation.experiments.sweep.folder import RESULTS_DIR, check_layout, create_archive, locate, locked, now
+from simulation.experiments.sweep.grow import RunStore, extend_archive, fill_without_running
+from simulation.experiments.sweep.spec import Sweep
+from simulation.experiments.sweep.store import (
     BASELINES,
     DESIGN,
     FAILED,
     FLOWS,
     INDEX,
-    LOCK,
     PLOTS,
     POINTS,
     RUNS,
     STATUSES,
     SUMMARY,
     SWEEP_TOML,
-)  # fmt: skip
+)
+from simulation.limits import check_memory, check_scheduler
+from simulation.params import ConfigError
+from simulation.report import sweep as rep
 
-if TYPE_CHECKING:
-    from simulation.sweep import Sweep
-
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 build_index = st.build_index  # module attributes, so that a test can stand in for them
 _atomic_write = st.atomic_write
 _archive_files = st.archive_files
-_read_json = st.read_json
 _clean_tmp = st.clean_tmp
-
-
-def _version(name: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def new_manifest(sweep: Sweep, command: list[str]) -> dict[str, Any]:
-    """The manifest of a new sweep archive (status "running", no sessions yet)."""
-    lock = arc.REPO_ROOT / "uv.lock"
-    return {
-        "schema_version": arc.SCHEMA_VERSION,
-        "kind": "sweep",
-        "layout": st.LAYOUT,
-        "run_id": sweep.sweep_hash[:16],
-        "sweep_hash": sweep.sweep_hash,
-        "name": sweep.name,
-        "description": sweep.description,
-        "created": _now(),
-        "updated": _now(),
-        "status": "running",
-        "command": command,
-        "sweep_file": str(sweep.file),
-        "config_source": str(sweep.base_file) if sweep.base_file else None,
-        "sets": sweep.sets,
-        "config": sweep.base_config.model_dump(mode="json"),
-        "seed": sweep.seed,
-        "design": sweep.design_info(),
-        "counts": {s: 0 for s in STATUSES} | {"pending": len(sweep.tasks)},
-        "code": arc.code_version(),
-        "code_sha256": source_sha256(),
-        "lock_sha256": arc.sha256_file(lock) if lock.is_file() else None,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "packages": {
-            **arc.package_versions(),
-            **{n: _version(n) for n in ("scipy", "SALib", "dask", "distributed")},
-        },
-        "sessions": [],
-        "files": {},
-    }
-
-
-def default_sweep_path(results_dir: Path, stem: str) -> Path:
-    """``results_dir/<UTC yyyymmdd-HHMMSS>-sweep-<stem>``, with -2, -3 ... if taken."""
-    from simulation.archive import stamped_path
-
-    return stamped_path(results_dir, f"sweep-{stem}")
-
-
-def find_unfinished(parent: Path, sweep_hash: str) -> Path | None:
-    """The most recently created sweep archive in ``parent`` of this sweep that is not complete."""
-    found = []
-    if Path(parent).is_dir():
-        for p in Path(parent).iterdir():
-            if p.name.startswith(".") or not p.is_dir():
-                continue
-            m = _read_json(p / arc.MANIFEST)
-            if m and m.get("kind") == "sweep" and m.get("sweep_hash") == sweep_hash:
-                if m.get("status") != "complete":
-                    found.append((str(m.get("created") or ""), p.name, p))
-    return max(found)[2] if found else None
-
-
-def locate(sweep: Sweep, out: Path | None, results_dir: Path = RESULTS_DIR) -> tuple[Path, bool]:
-    """Where the sweep's archive is, and whether it resumes an existing one.
-
-    ``out`` holding a sweep archive: resume it if it is this sweep (else ArchiveError). ``out`` new
-    or empty: a new archive there. ``out`` a folder of other things, or no ``out`` (then
-    ``results_dir``): the most recent unfinished archive of this sweep in it, else a new one
-    named ``<UTC time>-sweep-<file stem>``.
-    """
-    if out is not None:
-        out = Path(out)
-        arc.check_out(out, archive_ok=True)
-        if (out / arc.MANIFEST).is_file():
-            m = _read_json(out / arc.MANIFEST) or {}
-            if m.get("kind") != "sweep":
-                raise arc.ArchiveError(
-                    out,
-                    "--out",
-                    f"holds a {m.get('kind') or 'run'} archive, not a sweep "
-                    "(allowed: a sweep archive of the same sweep, or a new or empty folder)",
-                )
-            if m.get("sweep_hash") != sweep.sweep_hash:
-                raise arc.ArchiveError(
-                    out,
-                    "--out",
-                    f"holds a different sweep ({m.get('name')!r}, from "
-                    f"{m.get('sweep_file')}) (allowed: the same sweep to resume it, --extend "
-                    "ARCHIVE to add replicates or points to it, or a new or empty folder)",
-                )
-            return out, True
-        if not out.exists() or not any(out.iterdir()):
-            return out, False
-        parent = out
-    else:
-        parent = Path(results_dir)
-    found = find_unfinished(parent, sweep.sweep_hash)
-    if found is not None:
-        return found, True
-    return default_sweep_path(parent, Path(sweep.file).stem), False
-
-
-def design_bytes(sweep: Sweep) -> bytes:
-    """``design.parquet``: the run rows (point, replicate, seed, run_id, parameters, the baseline's
-    id for delta metrics) with the points' unit-cube coordinates."""
-    design = sweep.runs.merge(sweep.points.drop(columns=sweep.paths), on="point", how="left")
-    return arc.parquet_bytes(design)
-
-
-def create_archive(sweep: Sweep, path: Path, command: list[str]) -> Path:
-    """Create the archive folder with its fixed files, atomically (a hidden folder renamed into
-    place), so that an archive with a manifest always has its design."""
-    with arc.staging(path) as tmp:
-        (tmp / RUNS).mkdir()
-        (tmp / FAILED).mkdir()
-        (tmp / SWEEP_TOML).write_text(sweep.text, encoding="utf-8")
-        (tmp / BASE_TOML).write_text(to_toml(sweep.base_config), encoding="utf-8")
-        (tmp / DESIGN).write_bytes(design_bytes(sweep))
-        manifest = new_manifest(sweep, command)
-        manifest["files"] = {rel: arc.sha256_file(tmp / rel) for rel in _archive_files(tmp)}
-        arc.write_manifest(tmp, manifest)
-    return path
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the archive's lock (``.lock``, flock) for the block: one sweep process per archive. The
-    lock goes with the process, however it ends."""
-    fd = os.open(Path(path) / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise arc.ArchiveError(
-            path,
-            "archive",
-            "another sweep process is running it (allowed: wait for it to finish, or another --out)",
-        ) from None
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        yield
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------- running
@@ -262,14 +100,6 @@ class SweepInterrupted(KeyboardInterrupt):
         self.report = report
 
 
-def summary_markdown(
-    sweep: Sweep, path: Path, index: pd.DataFrame, manifest: dict[str, Any],
-    stats: pd.DataFrame | None = None, fans: tuple[list[str], str] = ([], ""),
-) -> str:  # fmt: skip
-    """What ran, the counts, the failures, per-point results and fan charts (:mod:`sweep_report`)."""
-    return rep.summary_markdown(sweep, path, index, manifest, stats, fans)
-
-
 def _status(counts: dict[str, int]) -> str:
     if counts.get("pending", 0):
         return "incomplete"
@@ -280,52 +110,31 @@ REWRITTEN = (INDEX, SUMMARY, FAILED, POINTS, PLOTS)
 GROWING = (RUNS, BASELINES, FLOWS)
 
 
-def _extend(sweep: Sweep, path: Path, manifest: dict[str, Any], command: list[str]) -> tuple[Sweep, int]:
-    """The archive's design grown by ``sweep`` (its points keep their numbers); the new design,
-    sweep file and manifest written when anything was added. Returns the sweep and the runs added."""
-    from simulation.sweep import with_points
-
-    grow.check_extendable(sweep, path, manifest)
-    grown = with_points(sweep, grow.extended_points(sweep, path))
-    old = pd.read_parquet(path / DESIGN, columns=["point", "replicate", "run_id"])
-    mine = grown.runs[["point", "replicate", "run_id"]]
-    kept = old.merge(mine, on=["point", "replicate", "run_id"], how="inner")
-    if len(kept) != len(old):  # cannot happen for a design that passed the checks above
-        raise ConfigError(
-            str(sweep.file), "parameters", "the extension would change runs already in the archive"
-        )
-    if grown.sweep_hash == manifest.get("sweep_hash"):
-        return grown, 0
-    st.atomic_write(path / SWEEP_TOML, sweep.text.encode("utf-8"))
-    st.atomic_write(path / DESIGN, design_bytes(grown))
-    manifest.setdefault("extensions", []).append({
-        "at": _now(), "sweep_file": str(sweep.file), "command": command,
-        "sweep_hash_before": manifest.get("sweep_hash"), "points_before": int(old["point"].nunique()),
-        "points_after": len(grown.points), "runs_before": len(old), "runs_after": len(grown.runs),
-    })  # fmt: skip
-    manifest.update(sweep_hash=grown.sweep_hash, design=grown.design_info(), sweep_file=str(sweep.file),
-                    name=grown.name, description=grown.description)  # fmt: skip
-    for rel in (SWEEP_TOML, DESIGN):
-        manifest["files"][rel] = arc.sha256_file(path / rel)
-    arc.write_manifest(path, manifest)
-    return grown, len(grown.runs) - len(old)
-
-
-def _check_layout(path: Path, manifest: dict[str, Any]) -> None:
-    if manifest.get("layout") != st.LAYOUT:
-        raise arc.ArchiveError(
-            path,
-            "layout",
-            f"{manifest.get('layout')!r}: written by an earlier version of the sweep storage (one file "
-            f"per run id, runs/<id>.parquet) (allowed: layout {st.LAYOUT}; run the sweep into a new archive)",
-        )
+def preflight(sweep: Sweep, executor: str, workers: int, scheduler: str | None) -> None:
+    """What the machine must offer before the archive folder is created: a reachable Dask
+    scheduler (short timeout) whose every worker imports this very code (``check_cluster``), and
+    memory for the runs held at once (local executors only; a running cluster's workers have their
+    own)."""
+    if scheduler:
+        check_scheduler(scheduler)
+        check_cluster(scheduler)
+        return
+    concurrent = 1 if executor == "serial" else max(1, min(workers, len(sweep.tasks)))
+    cfg, swept = sweep.base_config, {}
+    for path in ("scale.talent_agents", "scale.firm_agents"):
+        if path in sweep.paths:  # the largest value of each: an upper bound
+            swept[path] = int(pd.to_numeric(sweep.points[path]).max())
+    if swept:
+        cfg = validate(apply_overrides(cfg.model_dump(mode="json"), swept), str(sweep.file))
+    fld = "parameters.scale.talent_agents" if swept else "scale.talent_agents"
+    check_memory(cfg, str(sweep.file), concurrent, fld)
 
 
 def _open(sweep: Sweep, path: Path, extend: bool, command: list[str], report: SweepReport) -> Sweep:
     """Under the lock: check the archive can be continued (and extend it); the sweep to run."""
     _clean_tmp(path)
     manifest = arc.read_manifest(path, "sweep")  # schema and digest: an edited manifest is refused
-    _check_layout(path, manifest)
+    check_layout(path, manifest)
     fixed = (SWEEP_TOML, DESIGN) if extend else ()
     problems = arc.resume_problems(path, manifest, rewritten=REWRITTEN + fixed, growing=GROWING)
     for rel in fixed:  # an extension rewrites these: they must still be what the manifest says
@@ -337,7 +146,7 @@ def _open(sweep: Sweep, path: Path, extend: bool, command: list[str], report: Sw
             "files match its manifest; verify lists every difference; or a new --out)",
         )  # fmt: skip
     if extend:
-        sweep, report.added = _extend(sweep, path, manifest, command)
+        sweep, report.added = extend_archive(sweep, path, manifest, command)
         manifest = arc.read_manifest(path, "sweep")
     if manifest.get("code_sha256") != source_sha256():
         report.notes.append(
@@ -350,7 +159,7 @@ def _open(sweep: Sweep, path: Path, extend: bool, command: list[str], report: Sw
             f"the installed distributions changed since this archive began: {', '.join(drift)}"
         )
     manifest["status"] = "running"
-    manifest["updated"] = _now()
+    manifest["updated"] = now()
     arc.write_manifest(path, manifest)
     return sweep
 
@@ -373,10 +182,11 @@ def _close(sweep: Sweep, path: Path, report: SweepReport, session: dict[str, Any
             report.notes.append(f"fan charts not drawn: {type(err).__name__}: {err}")
     counts = {s: int((index["status"] == s).sum()) for s in STATUSES}
     report.counts = counts
-    manifest.update(status=_status(counts), counts=counts, updated=_now())
+    manifest.update(status=_status(counts), counts=counts, updated=now())
     manifest.setdefault("sessions", []).append(session)
     manifest["wall_time_s"] = round(sum(x.get("wall_time_s") or 0 for x in manifest["sessions"]), 3)
-    (path / SUMMARY).write_text(summary_markdown(sweep, path, index, manifest, stats, fans), encoding="utf-8")
+    summary = rep.summary_markdown(sweep, path, index, manifest, stats, fans)
+    (path / SUMMARY).write_text(summary, encoding="utf-8")
     manifest["files"] = {rel: arc.sha256_file(path / rel) for rel in _archive_files(path)}
     arc.write_manifest(path, manifest)
 
@@ -434,8 +244,6 @@ def run_sweep(
         raise ConfigError("command line", "--executor", f"{executor!r} (allowed: {', '.join(EXECUTORS)})")
     command = list(sys.argv if command is None else command)
     if not checked:
-        from simulation.sweep import preflight
-
         preflight(sweep, executor, workers, scheduler)  # before the archive folder exists
     if extend is not None:
         path, resumed = Path(extend), True
@@ -463,7 +271,7 @@ def _session(
     from tqdm import tqdm
 
     executor, workers, scheduler = how
-    started, t0 = _now(), time.perf_counter()
+    started, t0 = now(), time.perf_counter()
     emit = on_note or (lambda line: print(line, file=sys.stderr))
     store = RunStore(sweep, path)
     todo, report.skipped, report.copied = fill_without_running(store, reuse)
@@ -513,7 +321,7 @@ def _session(
         report.wall_time_s = time.perf_counter() - t0
         env = schema.installed_distributions()
         session = {
-            "started": started, "finished": _now(), "executor": executor,
+            "started": started, "finished": now(), "executor": executor,
             "workers": None if scheduler else workers, "scheduler": scheduler, "ran": report.ran,
             "failed": report.failed_now, "skipped": report.skipped, "copied": report.copied,
             "added": report.added, "wall_time_s": round(report.wall_time_s, 3),

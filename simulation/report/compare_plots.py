@@ -1,5 +1,6 @@
 """Figures of a paired comparison: the effects with their intervals, the paths over time and the
-map of change by city. Imported only by the comparison's archive writer (matplotlib runs headless).
+map of change by city (:func:`draw` makes the archive's three). They take the comparison's tables
+and write PNG files with reproducible bytes (matplotlib runs headless).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from simulation.experiments.compare import CompareResult  # noqa: E402
+from simulation.experiments.compare_archive import PLOTS  # noqa: E402
 from simulation.region import Region  # noqa: E402
 
 STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10}
@@ -26,6 +29,18 @@ HIGHLIGHT = "#d81b60"
 MUTED = "#9e9e9e"
 BASE_COLOUR = "#546e7a"
 SCEN_COLOUR = "#1565c0"
+
+
+def draw(result: CompareResult, folder: Path) -> None:
+    """The archive's figures (:data:`~simulation.experiments.compare_archive.PLOTS`) of ``result``,
+    drawn into ``folder``."""
+    effects, timeseries, map_change = (Path(folder) / rel for rel in PLOTS.values())
+    plot_effects(result.effects, effects)
+    plot_timeseries(result.yearly_effects, timeseries)
+    plot_map_change(
+        result.city_effects, result.region, result.edges_base, result.edges_scenario, map_change,
+        result.last_year,
+    )  # fmt: skip
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:

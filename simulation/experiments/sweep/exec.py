@@ -66,8 +66,9 @@ MAX_ATTEMPTS = 3
 TASK_TARGET_S = 1.0  # Dask: seconds of runs one task should hold (fewer round trips, same results)
 MAX_BATCH = 16
 WORKER_WAIT_S = 10.0  # pre-flight: how long a running scheduler may take to show its first worker
-FORKSERVER_PRELOAD = ("numpy", "pandas", "pyarrow", "simulation.sweep_exec", "simulation.config",
+FORKSERVER_PRELOAD = ("numpy", "pandas", "pyarrow", __name__, "simulation.config",
                       "simulation.model", "simulation.runner", "simulation.archive")  # fmt: skip
+RUN_MODULES = ("simulation.config", "simulation.model", __name__)  # what a worker imports to run a task
 DASK_CONFIG = {
     # the statistical profiler samples the running task's stack every 10 ms from another thread,
     # which competes with the run for the GIL; a sweep never reads the profiles
@@ -144,7 +145,7 @@ def run_frame(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def run_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     """The run file's bytes: :func:`run_frame` as deterministic Parquet."""
-    from simulation.archive import parquet_bytes
+    from simulation.archive.files import parquet_bytes
 
     return parquet_bytes(run_frame(tables))
 
@@ -193,7 +194,7 @@ def run_task(task: Task) -> Outcome:
 
 
 def _flows_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
-    from simulation.archive import parquet_bytes
+    from simulation.archive.files import parquet_bytes
 
     return parquet_bytes(tables["flows"])
 
@@ -398,7 +399,7 @@ def check_cluster(scheduler: str, wait_s: float = WORKER_WAIT_S) -> dict[str, di
                 "command line", "--scheduler",
                 f"no Dask worker joined the scheduler at {scheduler} within {wait_s:g} s (allowed: {recipe})",
             ) from None  # fmt: skip
-        reports = client.run(worker_report, on_error="return")
+        reports = client.run(worker_report, RUN_MODULES, on_error="return")
     finally:
         client.close()
     mine = code_identity()
