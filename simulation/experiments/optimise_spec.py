@@ -135,8 +135,7 @@ class Spec:
         )
 
 
-def _err(file: Path, fld: str, message: str) -> ConfigError:
-    return ConfigError(str(file), fld, message)
+_err = design.field_error
 
 
 def _relabel(err: ConfigError, file: Path, section: str) -> ConfigError:
@@ -234,15 +233,7 @@ def load_spec(path: str | Path, base_override: Path | None = None) -> Spec:
     file = Path(path)
     data = read_toml(file)
     text = file.read_text(encoding="utf-8")
-    for key in data:
-        if key not in SECTIONS:
-            raise _err(file, key, f"unknown section (allowed: {', '.join(SECTIONS)})")
-    opt = data.get("optimise", {})
-    if not isinstance(opt, dict):
-        raise _err(file, "optimise", "must be a table [optimise]")
-    for key in opt:
-        if key not in KEYS:
-            raise _err(file, f"optimise.{key}", f"unknown key (allowed: {', '.join(KEYS)})")
+    opt = design.head_table(file, data, SECTIONS, "optimise", KEYS)
     name, description = opt.get("name", file.stem), opt.get("description", "")
     if not isinstance(name, str) or not name.strip() or not isinstance(description, str):
         raise _err(file, "optimise.name", f"{name!r} (allowed: non-empty text)")

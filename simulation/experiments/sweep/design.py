@@ -116,6 +116,22 @@ def field_error(file: Path | str, fld: str, message: str) -> ConfigError:
     return ConfigError(str(file), fld, message)
 
 
+def head_table(file: Path, data: dict[str, Any], sections: tuple[str, ...], table: str,
+               keys: tuple[str, ...]) -> dict[str, Any]:  # fmt: skip
+    """Check a spec file's sections and the keys of its head table ``[table]``; return that table.
+    ConfigError naming the file, the field and the allowed names otherwise."""
+    for key in data:
+        if key not in sections:
+            raise field_error(file, key, f"unknown section (allowed: {', '.join(sections)})")
+    head = data.get(table, {})
+    if not isinstance(head, dict):
+        raise field_error(file, table, f"must be a table [{table}]")
+    for key in head:
+        if key not in keys:
+            raise field_error(file, f"{table}.{key}", f"unknown key (allowed: {', '.join(keys)})")
+    return head
+
+
 def is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 

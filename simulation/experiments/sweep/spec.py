@@ -40,6 +40,7 @@ from simulation.experiments.sweep.design import (
     check_path,
     design_points,
     field_error,
+    head_table,
     int_field,
     param_specs,
     parse_param,
@@ -217,15 +218,7 @@ def load_sweep(path: str | Path, sets: list[str] | None = None) -> Sweep:
     file = Path(path)
     data = read_toml(file)
     text = file.read_text(encoding="utf-8")
-    for key in data:
-        if key not in SECTIONS:
-            raise field_error(file, key, f"unknown section (allowed: {', '.join(SECTIONS)})")
-    sw = data.get("sweep", {})
-    if not isinstance(sw, dict):
-        raise field_error(file, "sweep", "must be a table [sweep]")
-    for key in sw:
-        if key not in SWEEP_KEYS:
-            raise field_error(file, f"sweep.{key}", f"unknown key (allowed: {', '.join(SWEEP_KEYS)})")
+    sw = head_table(file, data, SECTIONS, "sweep", SWEEP_KEYS)
     design = sw.get("design", "grid")
     if design not in DESIGNS:
         raise field_error(file, "sweep.design", f"{design!r} (allowed: {', '.join(DESIGNS)})")
