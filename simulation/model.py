@@ -389,8 +389,10 @@ class MiddleYangtzeModel(mesa.Model):
         """The rest of China's spending relative to the first year: China's observed real growth
         while the region's series lasts (production.outside_follows_china), then outside_growth."""
         p, start = self.config.production, self.config.run.start_year
-        series = getattr(self.region, "china_growth", None) if p.outside_follows_china else None
-        levels = {} if series is None else levels_from_growth(series.to_dict(), start)
+        levels = getattr(self, "_outside_levels", None)
+        if levels is None:  # the region's series is read once per run
+            series = getattr(self.region, "china_growth", None) if p.outside_follows_china else None
+            levels = self._outside_levels = {} if series is None else levels_from_growth(series.to_dict(), start)
         return follow_index(levels, start, year, p.outside_growth)
 
     def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:

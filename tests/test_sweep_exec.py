@@ -125,10 +125,15 @@ def test_failing_run_is_recorded_while_others_complete_in_a_process_pool(tmp_pat
 
 
 def _spawned_workers(pid: int) -> list[psutil.Process]:
+    """The pool's worker processes: spawned ones, or those forked from the forkserver (children of
+    the server, which shares their command line)."""
     out = []
     for child in psutil.Process(pid).children(recursive=True):
         try:
-            if "spawn_main" in " ".join(child.cmdline()):
+            line = " ".join(child.cmdline())
+            parent = child.parent()
+            forked = "forkserver" in line and parent is not None and parent.pid != pid
+            if "spawn_main" in line or forked:
                 out.append(child)
         except psutil.Error:
             pass

@@ -112,40 +112,39 @@ class Production:
 
         ``cost_share`` (n, K) is the ad-valorem share of sales spent on abatement or levies;
         ``outside_spending`` (K,) is the rest of China's spending on each sector.
+
+        Each iteration moves log prices by the log gap between sales and the value of output over
+        that gap's own-price derivative (a diagonal Newton step, fixed at the first iteration):
+        about 1 / sigma for a traded variety, about 1 for a nearly non-traded one, whose sales are
+        its home city's spending whatever its price. See :class:`_Gap` for the cost of one step.
         """
-        sh, sig = self.shares, self.sigma
-        n, k = shifter.shape
-        big_a = self.a_prod * shifter
-        keep = 1.0 - cost_share
-        lp = self.log_p.copy()
-        e = np.empty((k, n + 1))
-        e[:, n] = outside_spending
-        x = np.empty((k, n + 1))
-        x[:, n] = self.demand_shifters[:, n]
-        rev = self.last_revenue
-        resid, it = np.inf, 0
-        for it in range(1, self.max_iter + 1):  # noqa: B007 - the count is reported
-            p = np.exp(lp)
-            x[:, :n] = self.demand_shifters[:, :n] * (p ** (1.0 - sig)[None, :]).T
-            e[:, :n] = (self.mu * rev.sum(axis=1, keepdims=True)).T
-            r, _ = trade.revenues(x, self.tpow, e)
-            rev = r[:, :n].T
-            hk, lk, tk = _allocate(rev * keep, h, labour, land, sh)
-            q = big_a * _composite(hk, lk, capital, tk, sh)
-            gap = np.log(np.maximum(rev, 1e-300) / np.maximum(p * q, 1e-300))
-            gap = np.where(q > 0, gap, 0.0)
-            resid = float(np.max(np.abs(gap)))
+        g = _Gap(self, shifter, h, labour, capital, land, 1.0 - cost_share, outside_spending)
+        for newton in (True, False):  # the plain 1 / sigma step if the Newton step ever diverged
+            lp, rev, step = self.log_p.copy(), self.last_revenue, None if newton else 1.0 / self.sigma[None, :]
+            resid, it = np.inf, 0
+            for it in range(1, self.max_iter + 1):  # noqa: B007 - the count is reported
+                gap, rev, q = g(lp, rev)
+                resid = float(np.max(np.abs(gap)))
+                if resid < self.tol or not np.isfinite(resid):
+                    break
+                if step is None:
+                    step = g.newton_step(rev)
+                lp = lp + gap * step
             if resid < self.tol:
                 break
-            lp = lp + gap / sig[None, :]
         self.log_p = lp
         self.last_revenue = rev
-        self.last_x, self.last_e = x.copy(), e.copy()
-        va = rev * keep
+        self.last_x, self.last_e = g.x.copy(), g.e.copy()
+        return self._year(g, rev, q, lp, h, labour, capital, land, resid, it)
+
+    def _year(self, g: _Gap, rev, q, lp, h, labour, capital, land, resid: float, it: int) -> Year:
+        sh, n = self.shares, rev.shape[0]
+        va = rev * g.keep
+        hk, lk, tk = _allocate(va, h, labour, land, sh)
         eta = sh.eta
         hsum, lsum = np.maximum(h, 1e-12), np.maximum(labour, 1e-12)
         cap = np.maximum(capital, 1e-12)
-        goods = trade.price_index(x, self.tpow, sig)[:, :n].T  # (n, K)
+        goods = trade.price_index(g.x, self.tpow, self.sigma)[:, :n].T  # (n, K)
         return Year(
             revenue=rev,
             value_added=va,
@@ -163,6 +162,71 @@ class Production:
             residual=resid,
             iterations=it,
         )
+
+
+class _Gap:
+    """The log gap between sales and the value of output, log R - log p - log Q, at given prices.
+
+    With Cobb-Douglas factor shares a city's talent, labour and land go to its sectors in
+    proportion to b_f,ik x net revenue_ik, so
+
+        log Q_ik = log A_ik S_ik + eta * (C_ik + sum_f b_f,ik (log NR_ik - log sum_l b_f,il NR_il)),
+
+    where C_ik = sum_f b_f,ik log(F_i b_f,ik) + b_K,k log K_ik holds everything that does not move
+    with prices: one evaluation is a handful of array operations on (n, K) arrays. Spending in each
+    city is the previous evaluation's sales (the solver's second state), the rest of China's is
+    given. Cells that cannot produce (a zero factor or shifter) have no gap.
+    """
+
+    def __init__(self, pr: Production, shifter, h, labour, capital, land, keep, outside) -> None:
+        sh = pr.shares
+        n, k = shifter.shape
+        self.n, self.keep, self.mu, self.tpow, self.eta = n, keep, pr.mu, pr.tpow, sh.eta
+        self.one_m_sig = (1.0 - pr.sigma)[:, None]
+        self.e = np.empty((k, n + 1))
+        self.e[:, n] = outside
+        self.x = np.empty((k, n + 1))
+        self.x[:, n] = pr.demand_shifters[:, n]
+        self.a = pr.demand_shifters[:, :n]
+        self.w = np.stack([sh.bh, sh.bl, np.broadcast_to(sh.bt[None, :], (n, k))])  # (3, n, K)
+        self.on = self.w > 0
+        tot = np.stack([h, labour, land])[:, :, None]
+        bk = np.broadcast_to(sh.bk[None, :], (n, k))
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf: that cell cannot produce
+            fixed = np.where(self.on, self.w * np.log(tot * self.w), 0.0).sum(axis=0)
+            fixed = fixed + np.where(bk > 0, bk * np.log(capital), 0.0)
+            self.log_a = np.log(pr.a_prod * shifter) + self.eta * fixed
+
+    def __call__(self, lp, rev) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(gap, sales, quantity) at log prices ``lp`` (n, K), spending from sales ``rev``."""
+        n, x, e = self.n, self.x, self.e
+        x[:, :n] = self.a * np.exp(lp).T ** self.one_m_sig
+        e[:, :n] = (self.mu * rev.sum(axis=1, keepdims=True)).T
+        s = np.einsum("ki,kij->kj", x, self.tpow)
+        rev = (x[:, :n] * np.einsum("kij,kj->ki", self.tpow[:, :n, :], e / s)).T
+        nr = rev * self.keep
+        self._s, self._nr = s, nr
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lognr = np.log(nr)
+            within = lognr[None] - np.log(np.einsum("fik,ik->fi", self.w, nr))[:, :, None]
+            logq = self.log_a + self.eta * np.where(self.on, self.w * within, 0.0).sum(axis=0)
+            gap = np.log(rev) - lp - logq
+        q = np.exp(np.where(np.isnan(logq), -np.inf, logq))
+        return np.where(q > 0, gap, 0.0), rev, q
+
+    def newton_step(self, rev) -> np.ndarray:
+        """-1 / d gap_ik / d log p_ik at the last evaluation, own-price effects only: the variety's
+        sales fall with (1 - sigma)(1 - lambda), lambda its sales-weighted share of its own
+        markets, and its output follows its net revenue through the factors it draws from the
+        city's other sectors."""
+        n, x, s, nr = self.n, self.x, self._s, self._nr
+        sq = np.einsum("kij,kj->ki", self.tpow[:, :n, :] ** 2, self.e / s**2)
+        lam = (x[:, :n] ** 2 * sq).T / np.where(rev > 0, rev, 1.0)
+        d_rev = self.one_m_sig.T * (1.0 - lam)
+        tot = np.einsum("fik,ik->fi", self.w, nr)[:, :, None]
+        own = (self.w * self.w * nr[None] / np.where(tot > 0, tot, 1.0)).sum(axis=0)
+        d_gap = d_rev * (1.0 - self.eta * (self.w.sum(axis=0) - own)) - 1.0
+        return -1.0 / np.minimum(d_gap, -1.0)
 
 
 def _allocate(net_revenue, h, labour, land, sh: Shares):

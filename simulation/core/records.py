@@ -200,7 +200,7 @@ class Recorder:
         model = pd.DataFrame(self.rows_model)
         spend = [c for c in model.columns if c.startswith("spending_")]
         model[spend] = model[spend].fillna(missing_value("spending_"))  # a purpose nobody spent on
-        cities = pd.concat([pd.DataFrame(r) for r in self.rows_cities], ignore_index=True)
+        cities = _stack(self.rows_cities)
         log = self.flows_log
         sizes = [len(e[4]) for e in log]
         flows = pd.DataFrame(
@@ -215,6 +215,16 @@ class Recorder:
         flows = flows.astype({"year": "int64", "count": "float64"})
         flows = flows.sort_values(["year", "kind", "origin", "destination"], kind="stable")
         return {"model": model, "cities": cities, "flows": flows.reset_index(drop=True)}
+
+
+def _stack(rows: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """The city rows of every year as one table: one concatenation per column when every year has
+    the same columns (one frame, not one per year), else pandas' concat, which fills a column a
+    year lacks."""
+    keys = list(rows[0]) if rows else []
+    if not rows or any(list(r) != keys for r in rows):
+        return pd.concat([pd.DataFrame(r) for r in rows], ignore_index=True)
+    return pd.DataFrame({k: np.concatenate([r[k] for r in rows]) for k in keys})
 
 
 def _column(name: str):

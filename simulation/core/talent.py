@@ -111,23 +111,7 @@ class TalentStage:
         base0 = self.home_base(m)
         fixed[:, :n] -= base0[None, :]
         weights = np.bincount(inv, minlength=len(classes)).astype(float)
-        amen, const = np.zeros(n), 0.0
-        for _ in range(2000):
-            u = fixed.copy()
-            u[:, :n] += (base0 + amen)[None, :]
-            u[:, n] += const
-            arrivals = weights @ ch.softmax_rows(u)
-            step = np.where(
-                target > 0, np.log(np.maximum(target, 1e-300) / np.maximum(arrivals[:n], 1e-300)), 0
-            )
-            amen += step
-            share = arrivals[n] / weights.sum()
-            if q > 0:
-                const += np.log(q / max(share, 1e-300)) - np.log((1 - q) / max(1 - share, 1e-300))
-            else:
-                const = -50.0
-            if np.max(np.abs(step)) < 1e-11:
-                break
+        amen, const = _rest_point(fixed, base0, weights, target, q)
         m.city.amen_talent, m.coast_const = amen, const
         # entrants: a pool twice the base-year departures, half of whom enter at base-year values
         leavers = tc.coast_outflow_rate * len(live) * tc.entrant_balance
@@ -273,3 +257,33 @@ class TalentStage:
         self._new_agents(m, uid[inside], home, work, np.full(k, n, np.int32), skill[inside], age)
         m.log_flow_pairs("migration", np.zeros(k, int), home, ["coast"], m.city_ids, tpa)
         return k
+
+
+def _rest_point(fixed, base0, weights, target, q: float) -> tuple[np.ndarray, float]:
+    """Amenities (n,) and the coast constant at which the classes' logit choices over
+    ``fixed`` + (``base0`` + amenities, constant) bring each city its ``target`` and send a share
+    ``q`` to the coast: the contraction amen <- amen + log(target / arrivals) (Berry 1994), with
+    the constant set to the coast share's log odds each round.
+
+    The utilities differ from ``fixed`` by a column shift only, so exp(u) = exp(fixed) x c with
+    c = exp(column shift): an evaluation is two matrix-vector products, not an exponential of the
+    whole (classes x options) table.
+    """
+    n = len(base0)
+    rel = np.exp(fixed - fixed.max(axis=1, keepdims=True))  # (classes, n + 1), each row's max is 1
+    amen, const = np.zeros(n), 0.0 if q > 0 else -50.0
+    has = target > 0
+    log_target = np.log(np.where(has, target, 1.0))
+    for _ in range(2000):
+        shift = np.r_[base0 + amen, const]
+        c = np.exp(shift - shift.max())
+        arrivals = c * (rel.T @ (weights / (rel @ c)))
+        step = np.where(has, log_target - np.log(np.maximum(arrivals[:n], 1e-300)), 0.0)
+        amen = amen + step
+        share = arrivals[n] / weights.sum()
+        if q > 0:
+            const += np.log(q / max(share, 1e-300)) - np.log((1 - q) / max(1 - share, 1e-300))
+        if np.max(np.abs(step)) < 1e-11:
+            break
+    return amen, const
+

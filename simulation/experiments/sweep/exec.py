@@ -219,8 +219,25 @@ def _exit_with_parent(parent: int) -> None:
     SIGKILLed), instead of waiting forever for work that cannot come."""
     import threading
 
+    start = os.getppid()  # the sweep process (spawn) or the forkserver, which ends with it
+
+    def alive() -> bool:
+        if os.getppid() != start:
+            return False
+        if not os.path.isdir("/proc/self"):  # no /proc (macOS): the pid exists
+            try:
+                os.kill(parent, 0)
+            except OSError:
+                return False
+            return True
+        try:  # a killed sweep stays a zombie until whoever started it reaps it: that is dead too
+            with open(f"/proc/{parent}/stat", encoding="ascii") as f:
+                return f.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+        except OSError:
+            return False
+
     def watch() -> None:
-        while os.getppid() == parent:
+        while alive():
             time.sleep(0.5)
         os._exit(1)
 
@@ -261,13 +278,28 @@ def worker_threads(workers: int) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def pool_context() -> multiprocessing.context.BaseContext:
+    """How the pool starts its workers. Where the platform has it, ``forkserver`` with the model
+    preloaded (as for Dask's workers, :func:`_warm_start`): one clean, single-threaded server
+    process imports pandas, Mesa and the model once, and each worker is forked from it ready to
+    run, where a spawned worker spends ~2.5 s importing them before its first run. The server lives
+    as long as this process, so later pools (a restart after a worker died, the next sweep of a
+    session) start at once. Nothing is inherited from this process but what the server imported;
+    elsewhere, spawn. Results do not depend on it."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(FORKSERVER_PRELOAD))
+    return ctx
+
+
 def _process(tasks: list[Task], workers: int, on_outcome: OnOutcome, on_note: OnNote) -> None:
     with worker_threads(workers):  # workers start on demand during the whole session
         _process_pool(tasks, workers, on_outcome, on_note)
 
 
 def _process_pool(tasks: list[Task], workers: int, on_outcome: OnOutcome, on_note: OnNote) -> None:
-    ctx = multiprocessing.get_context("spawn")  # no inherited state, same on every platform
+    ctx = pool_context()
     queue: deque[Task] = deque(tasks)
     attempts: Counter[str] = Counter()
     window = workers + 1
