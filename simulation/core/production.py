@@ -175,7 +175,9 @@ class _Gap:
     where C_ik = sum_f b_f,ik log(F_i b_f,ik) + b_K,k log K_ik holds everything that does not move
     with prices: one evaluation is a handful of array operations on (n, K) arrays. Spending in each
     city is the previous evaluation's sales (the solver's second state), the rest of China's is
-    given. Cells that cannot produce (a zero factor or shifter) have no gap.
+    given. Cells that cannot produce (a zero shifter, a zero factor they use, no demand for their
+    variety) have no gap; anywhere else a gap that is not finite ends the attempt (the solver
+    falls back to its plain step).
     """
 
     def __init__(self, pr: Production, shifter, h, labour, capital, land, keep, outside) -> None:
@@ -196,6 +198,9 @@ class _Gap:
             fixed = np.where(self.on, self.w * np.log(tot * self.w), 0.0).sum(axis=0)
             fixed = fixed + np.where(bk > 0, bk * np.log(capital), 0.0)
             self.log_a = np.log(pr.a_prod * shifter) + self.eta * fixed
+        # which cells can produce is structural (a shifter, every factor it uses, a buyer), never
+        # read off an iterate: a diverging step must not pass for a solution of zero output
+        self.can = np.isfinite(self.log_a) & (self.a.T > 0)
 
     def __call__(self, lp, rev) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gap, sales, quantity) at log prices ``lp`` (n, K), spending from sales ``rev``."""
@@ -211,8 +216,8 @@ class _Gap:
             within = lognr[None] - np.log(np.einsum("fik,ik->fi", self.w, nr))[:, :, None]
             logq = self.log_a + self.eta * np.where(self.on, self.w * within, 0.0).sum(axis=0)
             gap = np.log(rev) - lp - logq
-        q = np.exp(np.where(np.isnan(logq), -np.inf, logq))
-        return np.where(q > 0, gap, 0.0), rev, q
+        q = np.where(self.can, np.exp(logq), 0.0)
+        return np.where(self.can, gap, 0.0), rev, q
 
     def newton_step(self, rev) -> np.ndarray:
         """-1 / d gap_ik / d log p_ik at the last evaluation, own-price effects only: the variety's
