@@ -392,7 +392,8 @@ class MiddleYangtzeModel(mesa.Model):
         levels = getattr(self, "_outside_levels", None)
         if levels is None:  # the region's series is read once per run
             series = getattr(self.region, "china_growth", None) if p.outside_follows_china else None
-            levels = self._outside_levels = {} if series is None else levels_from_growth(series.to_dict(), start)
+            levels = {} if series is None else levels_from_growth(series.to_dict(), start)
+            self._outside_levels = levels
         return follow_index(levels, start, year, p.outside_growth)
 
     def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:

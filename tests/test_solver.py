@@ -65,7 +65,9 @@ def test_the_newton_step_solver_finds_the_plain_solvers_equilibrium_in_fewer_ite
     cost = np.zeros_like(shifter)
     outside = m.outside_spending0
     plain = copy.deepcopy(m.production)
-    lp_plain, q_plain, it_plain = _plain_solve(plain, shifter, h, labour, m.capital.stock, land, cost, outside, 1e-12)
+    lp_plain, q_plain, it_plain = _plain_solve(
+        plain, shifter, h, labour, m.capital.stock, land, cost, outside, 1e-12
+    )
     fast = copy.deepcopy(m.production)
     fast.tol = 1e-12
     year = fast.solve(shifter, h, labour, m.capital.stock, land, cost, outside)

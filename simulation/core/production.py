@@ -120,7 +120,8 @@ class Production:
         """
         g = _Gap(self, shifter, h, labour, capital, land, 1.0 - cost_share, outside_spending)
         for newton in (True, False):  # the plain 1 / sigma step if the Newton step ever diverged
-            lp, rev, step = self.log_p.copy(), self.last_revenue, None if newton else 1.0 / self.sigma[None, :]
+            lp, rev = self.log_p.copy(), self.last_revenue
+            step = None if newton else 1.0 / self.sigma[None, :]
             resid, it = np.inf, 0
             for it in range(1, self.max_iter + 1):  # noqa: B007 - the count is reported
                 gap, rev, q = g(lp, rev)

@@ -286,4 +286,3 @@ def _rest_point(fixed, base0, weights, target, q: float) -> tuple[np.ndarray, fl
         if np.max(np.abs(step)) < 1e-11:
             break
     return amen, const
-
