@@ -13,6 +13,7 @@ Mesa agents whose state is their row of those arrays.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import mesa
@@ -389,12 +390,14 @@ class MiddleYangtzeModel(mesa.Model):
         """The rest of China's spending relative to the first year: China's observed real growth
         while the region's series lasts (production.outside_follows_china), then outside_growth."""
         p, start = self.config.production, self.config.run.start_year
-        levels = getattr(self, "_outside_levels", None)
-        if levels is None:  # the region's series is read once per run
-            series = getattr(self.region, "china_growth", None) if p.outside_follows_china else None
-            levels = {} if series is None else levels_from_growth(series.to_dict(), start)
-            self._outside_levels = levels
-        return follow_index(levels, start, year, p.outside_growth)
+        return follow_index(self._outside_levels, start, year, p.outside_growth)
+
+    @cached_property
+    def _outside_levels(self) -> dict:
+        """China's observed levels by year (empty if not followed): read once per run."""
+        p, start = self.config.production, self.config.run.start_year
+        series = getattr(self.region, "china_growth", None) if p.outside_follows_china else None
+        return {} if series is None else levels_from_growth(series.to_dict(), start)
 
     def _resident_income(self, res, live: np.ndarray, h_eff: np.ndarray) -> np.ndarray:
         """Income of residents (yuan): value added less talent pay at work plus talent pay at home,
