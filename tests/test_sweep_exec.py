@@ -124,16 +124,18 @@ def test_failing_run_is_recorded_while_others_complete_in_a_process_pool(tmp_pat
         assert "RegionError" in text and "Traceback (most recent call last)" in text and "nowhere" in text
 
 
-def _spawned_workers(pid: int) -> list[psutil.Process]:
+def _spawned_workers(pid: int, since: float = 0.0) -> list[psutil.Process]:
     """The pool's worker processes: spawned ones, or those forked from the forkserver (children of
-    the server, which shares their command line)."""
+    the server, which shares their command line). ``since`` (a ``time.time()``) leaves out
+    processes started before it: in a long pytest process the forkserver outlives each test and
+    may still hold an earlier test's workers (a pool or Dask nanny that is shutting down)."""
     out = []
     for child in psutil.Process(pid).children(recursive=True):
         try:
             line = " ".join(child.cmdline())
             parent = child.parent()
             forked = "forkserver" in line and parent is not None and parent.pid != pid
-            if "spawn_main" in line or forked:
+            if ("spawn_main" in line or forked) and child.create_time() >= since:
                 out.append(child)
         except psutil.Error:
             pass
@@ -186,7 +188,8 @@ def test_sigkill_of_one_worker_does_not_stop_or_hang_the_sweep(tmp_path):
     n = 12
     sweep = load_sweep(sweep_file(tmp_path, num=6, replicates=2, end_year=2023))
     out = tmp_path / "out"
-    killed: list[int] = []
+    killed: list[str] = []
+    since = time.time() - 0.5  # create_time is rounded; this test's pool starts after this line
 
     def killer() -> None:
         try:
@@ -194,9 +197,10 @@ def test_sigkill_of_one_worker_does_not_stop_or_hang_the_sweep(tmp_path):
         except AssertionError:
             return
         for _ in range(200):
-            workers = _spawned_workers(os.getpid())
+            workers = _spawned_workers(os.getpid(), since)
             if workers:
-                killed.append(workers[0].pid)
+                done = len(list((out / "runs").rglob("*.parquet")))
+                killed.append(f"pid {workers[0].pid} after {done} of {n} runs")
                 workers[0].send_signal(signal.SIGKILL)
                 return
             time.sleep(0.05)
@@ -207,7 +211,7 @@ def test_sigkill_of_one_worker_does_not_stop_or_hang_the_sweep(tmp_path):
     t.join(timeout=60)
     assert killed, "no worker was killed"
     assert report.complete and report.counts["ok"] == n
-    assert any("worker process died" in note for note in report.notes)
+    assert any("worker process died" in note for note in report.notes), (killed, report.notes)
     assert_whole(out, n)
     v = verify_sweep_archive(out, sample=2)
     assert v.ok, v.lines()
