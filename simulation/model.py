@@ -155,10 +155,9 @@ class MiddleYangtzeModel(mesa.Model):
 
     def deregister_agents(self, cls: type[mesa.Agent], agents: list[mesa.Agent]) -> None:
         """``deregister_agent`` for many agents of one class at once."""
-        every, mine = self._all_agents._agents, self._agents_by_type[cls]._agents
-        for a in agents:
-            del mine[a]
-            del every[a]
+        for held in (self._agents_by_type[cls]._agents, self._all_agents._agents):
+            for a in agents:
+                del held[a]
 
     # ------------------------------------------------------------------ build and calibrate
     def _build(self) -> None:

@@ -125,8 +125,14 @@ class FirmStage:
         q = m.firms.capacity_sums(m.n, 4)
         prof = m.year_result.profits
         avg = np.divide(prof, q, out=np.full_like(q, np.nan), where=q > 0)
-        fallback = np.nanmedian(np.where(np.isfinite(avg), avg, np.nan), axis=0)
-        return np.where(np.isfinite(avg), avg, fallback[None, :])
+        ok = np.isfinite(avg)
+        if ok.all():
+            return avg
+        # a sector's median over the cities that have it (np.nanmedian per column, without its
+        # masked-array path for small arrays); NaN where no city has the sector
+        cols = zip(avg.T, ok.T, strict=True)
+        fallback = np.array([np.median(c[k]) if k.any() else np.nan for c, k in cols])
+        return np.where(ok, avg, fallback[None, :])
 
     def entrant_profit(self, m: ModelState) -> np.ndarray:
         """Expected profit of an average entrant by (city, sector) in general-labour years of its
