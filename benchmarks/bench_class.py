@@ -128,6 +128,8 @@ def line(label: str, waits, wall: float, extra: str = "") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from simulation.dashboard.state import PREVIEW_SEEDS
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--trainees", type=int, nargs="+", default=[6, 40])
     p.add_argument(
@@ -137,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=["identical", "presets", "distinct"],
     )
     p.add_argument("--seeds", type=int, default=8, help="seeds of the full result (page default 8)")
-    p.add_argument("--preview-seeds", type=int, default=3, help="seeds of the preview (page: 3; 0: none)")
+    p.add_argument(
+        "--preview-seeds",
+        type=int,
+        default=PREVIEW_SEEDS,
+        help=f"preview seeds (page: {PREVIEW_SEEDS}; 0: none)",
+    )
     p.add_argument("--preview-scale", type=float, default=0.1, help="agent share of the preview (page: 0.1)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--set", action="append", default=[], help="config override for every scenario")

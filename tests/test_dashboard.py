@@ -25,7 +25,7 @@ from simulation.dashboard.figures import desirability, effect_chart_svg, map_svg
 from simulation.dashboard.i18n import LANGS, S, city_name, field_label, tr
 from simulation.dashboard.levers import INDICATORS, KNOBS, LISTS, meaning
 from simulation.dashboard.results import PairedResult, SideRun, baseline_of, pair, run_paired, run_side
-from simulation.dashboard.state import LEVERS, PRESETS, Session, archive_names, bounds
+from simulation.dashboard.state import LEVERS, PRESETS, PREVIEW_SEEDS, Session, archive_names, bounds
 from simulation.dashboard.views import city_rows, city_table_html, headline_html, mechanisms_html
 from simulation.model import MiddleYangtzeModel
 from simulation.params import ConfigError
@@ -337,9 +337,10 @@ def test_compute_runs_a_preview_then_the_full_result_and_drops_stale_ones():
         return planted(1.0, 1.0, n=len(seeds))
 
     assert not s.compute(runner=runner)
-    assert calls == [(3, 1.0)] and s.result is None  # 2000 agents: the preview runs at full scale
+    k = PREVIEW_SEEDS
+    assert calls == [(k, 1.0)] and s.result is None  # 2000 agents: the preview runs at full scale
     assert s.compute(runner=runner)
-    assert calls[1:] == [(3, 1.0), (8, 1.0)] and s.full is not None and s.full.n == 8
+    assert calls[1:] == [(k, 1.0), (8, 1.0)] and s.full is not None and s.full.n == 8
 
 
 def test_exports():
@@ -380,6 +381,18 @@ def test_headline_colours_follow_desirability_and_grey_out_noise():
     assert 'data-metric="gdp"' in noisy and "与零无法区分" in noisy and 'data-kind="grey"' in noisy
     assert desirability(-1.0, -1, True) == "good" and desirability(-1.0, 1, True) == "bad"
     assert desirability(5.0, 1, False) == "grey"
+
+
+def test_a_one_seed_preview_is_grey_and_says_it_has_no_interval_yet():
+    """The preview runs one seed: a planted effect, however large, has no interval, so it is grey
+    and says why (not "indistinguishable from zero"); the full result of 8 seeds colours it."""
+    one = planted(10.0, +0.5, n=1)
+    for lang in ("zh", "en"):
+        html = headline_html(one, lang)
+        assert tr(lang, "no_interval") in html and tr(lang, "not_sig") not in html
+        assert 'data-kind="good"' not in html and 'data-kind="grey"' in html
+    full = headline_html(planted(10.0, +0.5, n=8), "en")
+    assert 'data-kind="good"' in full and tr("en", "no_interval") not in full
 
 
 def test_mechanisms_and_city_table(trading, cities):

@@ -6,7 +6,7 @@ Every browser session gets its own :class:`~simulation.dashboard.state.Session` 
 1. is checked by the session (refused with a message in the page's language when bad);
 2. goes into the browser's address (``router.push``): a reload or a shared link restores it;
 3. starts a task (a thread, never the event loop) that asks ``results.RUNNER`` first for a
-   preview (few seeds, reduced scale), then for the full paired result (8 seeds by default).
+   preview (one seed, reduced scale), then for the full paired result (8 seeds by default).
 
 The page brings its own layout (:func:`Layout` replaces Solara's AppLayout): an app bar, a drawer
 that is a closable overlay on a phone, and a main area whose panels reflow to the screen's width.

@@ -87,12 +87,12 @@ S: dict[str, tuple[str, str]] = {
     # run status
     "status_wait": ("排队中：前面还有 {ahead} 次运行", "Queued: {ahead} runs ahead"),
     "status_preview_run": (
-        "正在计算预览（{n} 个种子，{pct}% 规模）…",
-        "Computing a preview ({n} seeds, {pct}% scale)…",
+        "正在计算预览（{full} 个种子中的 {n} 个，{pct}% 规模）…",
+        "Computing a preview ({n} of {full} seeds, {pct}% scale)…",
     ),
     "status_preview": (
-        "预览：{n} 个种子、{pct}% 规模，用时 {s} 秒；正在计算完整结果（{full} 个种子）…",
-        "Preview: {n} seeds at {pct}% scale, {s} s; computing the full result ({full} seeds)…",
+        "预览：{full} 个种子中的 {n} 个、{pct}% 规模，用时 {s} 秒；正在计算完整结果（{full} 个种子）…",
+        "Preview ({n} of {full} seeds at {pct}% scale, {s} s); computing the full result ({full} seeds)…",
     ),
     "status_stale": (
         "设置已改变，正在重新计算…（下面仍是上一次的结果）",
@@ -107,8 +107,9 @@ S: dict[str, tuple[str, str]] = {
         "Full result: {n} seeds at full scale, {s} s",
     ),
     "preview_note": (
-        "预览只用少数种子和缩小的规模：数字会在完整结果出来后改变",
-        "The preview uses few seeds and a smaller scale: its numbers change when the full result arrives",
+        "预览只用一个种子和缩小的规模，没有区间：数字会在完整结果出来后改变",
+        "The preview uses one seed and a smaller scale, so it has no interval: its numbers change when "
+        "the full result arrives",
     ),
     # headline box
     "headline_title": ("主要结果：情景相对基准", "Headline: scenario against baseline"),
@@ -123,6 +124,7 @@ S: dict[str, tuple[str, str]] = {
     "better": ("更好", "better"),
     "worse": ("更差", "worse"),
     "not_sig": ("与零无法区分", "not distinguishable from zero"),
+    "no_interval": ("只有 1 个种子：尚无区间", "one seed: no interval yet"),
     "legend_grey": ("无法区分", "unclear"),
     "band_note": (
         "方括号内为95%区间（{n} 个种子的配对差异，t分布）。▲▼ 表示方向，绿色 = 更好，红色 = 更差；"
@@ -474,6 +476,12 @@ S.update({
     "i_innovation_rd_stock": ("研发存量（亿元）", "R&D stock (100m yuan)"),
     "i_innovation_tfp_gain_members": ("成员城市生产率提高", "Members' productivity gain"),
 })  # fmt: skip
+
+
+def not_sig(lang: str, n: int) -> str:
+    """What a grey effect says: not distinguishable from zero, or (one seed, as in the preview)
+    that it has no interval yet."""
+    return tr(lang, "not_sig" if n >= 2 else "no_interval")
 
 
 def tr(lang: str, key: str, **fields: object) -> str:

@@ -16,7 +16,7 @@ import reacton.ipyvuetify as rv
 import solara
 
 from .figures import change_colour, effect_chart_svg
-from .i18n import city_name, tr
+from .i18n import city_name, not_sig, tr
 from .mapgeo import GeographyError, region_geography
 from .mapsvg import flow_pairs, map_svg
 from .results import PairedResult, effect
@@ -72,7 +72,7 @@ def map_figure(res: PairedResult, cities: pd.DataFrame, region: str, lang: str, 
 
     def tips(cid: str) -> list[str]:
         e = eff.loc[cid]
-        sig = "" if e["significant"] else f" ({tr(lang, 'not_sig')})"
+        sig = "" if e["significant"] else f" ({not_sig(lang, res.n)})"
         return [
             city_name(cities, cid, lang),
             f"{tr(lang, 'gdp_100m')}: {vals.at[cid, 'gdp']:,.0f}",
@@ -97,7 +97,8 @@ def city_series_svgs(res: PairedResult, cid: str, lang: str) -> list[str]:
     """One chart per city column of :data:`CITY_SERIES` the result has: mean levels of scenario and
     baseline, the % change with its 95% band year by year, for the city ``cid``."""
     i = res.city_ids.index(cid)
-    text = {k: tr(lang, k) for k in ("scenario", "baseline", "diff_pct", "difference", "not_sig")}
+    text = {k: tr(lang, k) for k in ("scenario", "baseline", "diff_pct", "difference")}
+    text["not_sig"] = not_sig(lang, res.n)
     out = []
     for col, (better, factor, unit) in CITY_SERIES.items():
         if col not in res.city_columns:

@@ -12,7 +12,7 @@ import solara
 
 from . import results
 from .figures import effect_chart_svg
-from .i18n import S, tr
+from .i18n import S, not_sig, tr
 from .mapview import MapView  # the map panel (geography, flows, a city's own series)
 from .scenarios import overlay_series
 from .state import CITY_CHANGES, CURVES, OUTCOMES, PREVIEW_SEEDS, Session
@@ -68,7 +68,8 @@ def Status(session: Session, rev: Any):
             full=session.n_seeds,
         )
     elif session.computing:
-        text = tr(lang, "status_preview_run", n=min(PREVIEW_SEEDS, session.n_seeds), pct="…")
+        n = min(PREVIEW_SEEDS, session.n_seeds)
+        text = tr(lang, "status_preview_run", n=n, full=session.n_seeds, pct="…")
     else:
         text = ""
     if ahead:
@@ -93,7 +94,7 @@ def Status(session: Session, rev: Any):
 @solara.component
 def Charts(session: Session, rev: Any):
     res, lang = session.result, session.lang
-    text = _texts(lang)
+    text = {**_texts(lang), "not_sig": not_sig(lang, res.n)}
     with solara.Div(classes=["my-charts"]):
         for col in CURVES:
             if not res.has(col):

@@ -43,7 +43,12 @@ LEVERS = lever_sections()
 PRESETS = ("baseline", *LEVERS, "green_development")
 HORIZON = Config().run.end_year  # the planning horizon (2035): the end year's cap unless advanced
 DEFAULT_SEEDS, MIN_SEEDS, MAX_SEEDS = 8, 2, 32
-PREVIEW_SEEDS, PREVIEW_SCALE, PREVIEW_MIN_AGENTS = 3, 0.1, 2000
+# The preview is one seed (the first of the full result's) at a tenth of the agents: a first look
+# at direction and size, its effects grey with "one seed: no interval yet"; the band comes with
+# the full result. One seed, not three: a class of 40 pressing Run at once waits for 40 preview
+# runs instead of 120 (benchmarks/bench_class.py, docs/performance.md), and three seeds gave a t
+# interval (2 degrees of freedom) so wide that almost every effect was grey anyway.
+PREVIEW_SEEDS, PREVIEW_SCALE, PREVIEW_MIN_AGENTS = 1, 0.1, 2000
 SEED_MAX = 2**63 - 1
 
 # outcomes: column -> (+1 higher is better | -1 lower is better, aggregate over the horizon, factor

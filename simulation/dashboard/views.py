@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .figures import arrow, desirability, sparkline_svg
-from .i18n import city_name, province_name, tr
+from .i18n import city_name, not_sig, province_name, tr
 from .levers import INDICATORS
 from .results import Effect, PairedResult, effect
 from .state import CITY_CHANGES, HEADLINE, OUTCOMES
@@ -105,7 +105,7 @@ def _line(lang: str, label: str, e: Effect, factor: float, better: int, pct_text
     kind = desirability(e.diff, better, e.significant)
     d = _dec_of(e.diff * factor, e.lo * factor, e.hi * factor)
     lv = _dec_of(e.base * factor, e.scen * factor)
-    ns = "" if e.significant else f' <span class="ns">{tr(lang, "not_sig")}</span>'
+    ns = "" if e.significant else f' <span class="ns">{not_sig(lang, e.n)}</span>'
     return (
         f'<div class="my-eff" data-agg="{agg}" data-kind="{kind}" data-sig="{int(e.significant)}">'
         f'<div class="lab">{escape(label)}: {fmt(e.base * factor, lv)} → {fmt(e.scen * factor, lv)}</div>'
