@@ -1,8 +1,7 @@
 """Creating and removing many agents at once (graduates, entrants and leavers, every year).
 
-``spawn`` builds each agent with the attributes ``mesa.Agent.__init__`` gives it (``model``,
-``unique_id``; ``pos``, always None here, is a class attribute of the agent classes) plus its table
-``slot``, and registers them with the model in one call
+``spawn`` builds each agent with exactly the attributes ``mesa.Agent.__init__`` gives it (``model``,
+``unique_id``, ``pos``) plus its table ``slot``, and registers them with the model in one call
 (``MiddleYangtzeModel.register_agents``): at research scale a million agents are built at year 0
 and some 70,000 arrive every year, and Mesa's per-agent constructor is the largest single cost of a
 run. When a Mesa dataset tracks the class, it falls back to the ordinary constructor so that the
@@ -60,11 +59,14 @@ def spawn(cls: type[mesa.Agent], model: Any, slots: list[int], by_slot: BySlot) 
         return agents
     new = object.__new__
     start = model.agent_id_counter
-    agents = [new(cls) for _ in slots]
-    for a, uid, s in zip(agents, range(start, start + len(slots)), slots, strict=True):
-        a.model = model  # attributes set one by one keep Python's compact (shared-key) instance dict;
-        a.unique_id = uid  # ``pos`` (None: agents here have no space) is the class's attribute
+    agents = []
+    for i, s in enumerate(slots):
+        a = new(cls)  # attributes set one by one keep Python's compact (shared-key) instance dict
+        a.model = model
+        a.unique_id = start + i
+        a.pos = None
         a.slot = s
+        agents.append(a)
     model.register_agents(cls, agents)
     by_slot.put(slots, agents)
     return agents

@@ -19,8 +19,6 @@ class FirmAgent(mesa.Agent):
     emissions are decided for all firms at once over arrays (``simulation.firms``).
     """
 
-    pos = None  # no space: an agent built by ``agents.batch.spawn`` reads Mesa's position from here
-
     def __init__(self, model: ModelState, slot: int) -> None:
         super().__init__(model)
         self.slot = slot

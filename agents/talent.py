@@ -19,8 +19,6 @@ class TalentAgent(mesa.Agent):
     that row, so per-agent code and array code always see the same state.
     """
 
-    pos = None  # no space: an agent built by ``agents.batch.spawn`` reads Mesa's position from here
-
     def __init__(self, model: ModelState, slot: int) -> None:
         super().__init__(model)
         self.slot = slot

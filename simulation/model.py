@@ -155,9 +155,10 @@ class MiddleYangtzeModel(mesa.Model):
 
     def deregister_agents(self, cls: type[mesa.Agent], agents: list[mesa.Agent]) -> None:
         """``deregister_agent`` for many agents of one class at once."""
-        for held in (self._agents_by_type[cls]._agents, self._all_agents._agents):
-            for a in agents:
-                del held[a]
+        every, mine = self._all_agents._agents, self._agents_by_type[cls]._agents
+        for a in agents:
+            del mine[a]
+            del every[a]
 
     # ------------------------------------------------------------------ build and calibrate
     def _build(self) -> None:

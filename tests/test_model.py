@@ -152,10 +152,7 @@ def test_agents_built_in_bulk_look_like_agents_built_one_by_one():
     m = small_model(seed=1, years=2).run()
     one = TalentAgent(m, 0)  # Mesa's own constructor
     bulk = next(iter(m.agents_by_type[TalentAgent]))
-    # every attribute Mesa's constructor sets is there (``pos``, always None here, from the class)
-    assert set(vars(one)) - set(vars(bulk)) <= {"pos"} and set(vars(bulk)) <= set(vars(one))
-    assert all(getattr(bulk, k) is not None or getattr(one, k) is None for k in vars(one))
-    assert bulk.model is m and bulk.pos is None and one.pos is None
+    assert set(vars(bulk)) == set(vars(one)) and bulk.model is m and bulk.pos is None
     ids = [a.unique_id for a in m.agents]
     assert len(set(ids)) == len(ids) and max(ids) < m.agent_id_counter
     assert len(m.agents_by_type[TalentAgent]) == int(m.talent.alive.sum()) + 1  # plus `one`
