@@ -115,20 +115,29 @@ def home_utilities(
     outside_hukou: int,
     stay_bonus: float = 0.0,
 ) -> np.ndarray:
-    """Utilities (classes x (N homes + coast)) for classes given by origin, hukou, log skill."""
+    """Utilities (classes x (N homes + coast)) for classes given by origin, hukou, log skill.
+
+    The moving terms depend on the origin alone and the hukou terms on the hukou alone, so both are
+    tabulated over every origin (N x N) and hukou (N + 1 x N) and gathered per class; each element
+    is computed by the same operations in the same order as for a single class.
+    """
     n = len(base)
+    cities = np.arange(n)
+    every = cities[:, None]  # each origin, and each hukou city
+    moved = cities[None, :] != every
+    t_log = np.log(np.maximum(hours, 1e-3))
+    border = p.border_cost[prov][:, prov]  # (N, N)
+    move = moved * (p.move_cost + p.time_elasticity * t_log + border)
     u = np.empty((len(origin), n + 1))
     u[:, :n] = base[None, :]
-    moved = np.arange(n)[None, :] != origin[:, None]
-    t_log = np.log(np.maximum(hours[origin], 1e-3))
-    border = p.border_cost[prov[origin]][:, prov]  # (classes, N)
-    u[:, :n] -= moved * (p.move_cost + p.time_elasticity * t_log + border)
-    u[:, :n] += stay_bonus * (~moved)
-    h_in = hukou < outside_hukou
-    hk = np.where(h_in, hukou, 0)
-    not_h = (np.arange(n)[None, :] != hk[:, None]) | ~h_in[:, None]
-    prov_h = np.where(h_in, prov[hk], p.hukou_cost_city.shape[0] - 1)  # last row: outside hukou
-    u[:, :n] -= p.hukou_cost_city[prov_h][:, prov] * not_h + p.hukou_cost_province[prov_h][:, prov]
+    u[:, :n] -= move[origin]
+    if stay_bonus != 0:
+        u[:, :n] += (stay_bonus * ~moved)[origin]
+    # hukou rows 0..N-1: a city of the cluster; row N (``outside_hukou``): from outside
+    not_h = np.vstack([cities[None, :] != every, np.ones((1, n), bool)])
+    prov_h = np.r_[prov, p.hukou_cost_city.shape[0] - 1]  # last row of the cost tables: outside
+    hukou_cost = p.hukou_cost_city[prov_h][:, prov] * not_h + p.hukou_cost_province[prov_h][:, prov]
+    u[:, :n] -= hukou_cost[np.where(hukou < outside_hukou, hukou, n)]
     u[:, n] = coast_const + p.skill_coast_weight * sbin_logskill
     return u
 
