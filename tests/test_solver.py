@@ -111,3 +111,24 @@ def test_the_amenity_inversion_brings_every_city_its_target_and_the_coast_its_sh
     arrivals = weights @ ch.softmax_rows(u)
     np.testing.assert_allclose(arrivals[:n], target, rtol=1e-9)
     assert arrivals[n] / weights.sum() == pytest.approx(q, rel=1e-9)
+
+
+def test_sampling_row_by_row_picks_what_comparing_every_column_picks():
+    """The binary search per row (CDFs of few rows: the work choice) and the column comparison
+    (many rows: the home classes) choose the same option for every draw, including draws that
+    fall exactly on a CDF value, rows whose rounding ends above 1 and options of zero probability."""
+    rng = np.random.default_rng(3)
+    for n_rows, k in ((31, 31), (4, 32), (64, 7)):
+        p = rng.dirichlet(np.full(k, 0.3), n_rows)
+        p[:, rng.integers(0, k, 3)] = 0.0  # options nobody can choose
+        cdf = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+        cdf[0, -2] = 1.0 + 2e-16  # rounding above 1 before the last column is set to 1
+        cdf[:, -1] = 1.0
+        rows = rng.integers(0, n_rows, 20_000)
+        u = rng.random(20_000)
+        u[:50] = cdf[rows[:50], rng.integers(0, k - 1, 50)]  # draws on a CDF value
+        assert n_rows <= ch.GROUPED_ROWS
+        grouped = ch.sample_rows(cdf, rows, u)
+        big = np.vstack([cdf, np.ones((ch.GROUPED_ROWS, k))])  # more rows: the comparison path
+        assert np.array_equal(grouped, ch.sample_rows(big, rows, u))
+        assert grouped.dtype == np.int32 and ((grouped >= 0) & (grouped < k)).all()

@@ -147,8 +147,17 @@ def softmax_rows(u: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+GROUPED_ROWS = 64  # CDFs with at most this many rows (the work choice: one per home city) go row by row
+
+
 def sample_rows(cdf: np.ndarray, rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Index of the option chosen by each agent: first column whose CDF exceeds its uniform draw."""
+    """Index of the option chosen by each agent: first column whose CDF exceeds its uniform draw.
+
+    That is the number of the row's CDF values <= the draw: for a CDF of few rows, a binary search
+    of each row for its agents' draws (the same count: a row's values below 1 never decrease, and
+    those above or at it are all above every draw), else a comparison with every column."""
+    if 0 < cdf.shape[0] <= GROUPED_ROWS and len(rows):
+        return _sample_by_row(cdf, rows, uniforms)
     out = np.empty(len(rows), np.int32)
     # chunks keep the boolean temporary small at a million agents
     step = max(1, 4_000_000 // max(cdf.shape[1], 1))
@@ -156,6 +165,19 @@ def sample_rows(cdf: np.ndarray, rows: np.ndarray, uniforms: np.ndarray) -> np.n
         c = cdf[rows[s : s + step]]
         out[s : s + step] = (uniforms[s : s + step, None] >= c).sum(axis=1)
     return np.minimum(out, cdf.shape[1] - 1)
+
+
+def _sample_by_row(cdf: np.ndarray, rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    order = np.argsort(rows, kind="stable")
+    ends = np.cumsum(np.bincount(rows, minlength=cdf.shape[0]))
+    out = np.empty(len(rows), np.int64)
+    start = 0
+    for r, end in enumerate(ends):
+        if end > start:
+            idx = order[start:end]
+            out[idx] = np.searchsorted(cdf[r], uniforms[idx], side="right")
+        start = end
+    return np.minimum(out, cdf.shape[1] - 1).astype(np.int32)
 
 
 def class_codes(origin, hukou, sbin, n_hukou: int) -> tuple[np.ndarray, np.ndarray]:
