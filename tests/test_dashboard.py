@@ -507,3 +507,19 @@ def test_a_withdrawn_request_is_silent_and_a_failed_one_is_said():
 
     assert not s.compute(runner=broken)
     assert s.message == ("error", "计算失败：RuntimeError: worker died")
+
+
+def test_city_columns_by_reshape_equal_the_pivot_of_a_shuffled_table():
+    """A side run reads its city columns by a reshape when the table is stacked year by year (as
+    the model writes it); any other row order goes through the pivot, with the same arrays."""
+    from simulation.dashboard.results import _wide, _year_by_year
+
+    c = MiddleYangtzeModel(load_config(None, TINY), rng=3).run().tables()["cities"]
+    years = np.unique(c["year"].to_numpy())
+    ids = tuple(str(x) for x in c.loc[c["year"] == years[0], "city"])
+    shuffled = c.sample(frac=1.0, random_state=1)
+    assert _year_by_year(c, years, ids) and not _year_by_year(shuffled, years, ids)
+    for col in ("gdp", "air_quality", "population"):
+        a = _wide(c, col, years, ids, True)
+        assert a.shape == (len(years), len(ids))
+        np.testing.assert_array_equal(a, _wide(shuffled, col, years, ids, False))

@@ -115,19 +115,29 @@ def run_side(cfg: Config, seed: int, scale: float = 1.0) -> SideRun:
     for name, (parts, sign) in DERIVED.items():
         cols[name] = sign * sum(cols.get(p, np.zeros(len(years))) for p in parts)
     ids = tuple(str(x) for x in c.loc[c["year"] == years[0], "city"])
-    per_city = {k: _wide(c, k, years, ids) for k in CITY_COLUMNS if k in c.columns}
+    stacked = _year_by_year(c, years, ids)
+    per_city = {k: _wide(c, k, years, ids, stacked) for k in CITY_COLUMNS if k in c.columns}
     commute = commute_matrix(tables["flows"], ids, int(years[-1]))
     return SideRun(int(seed), years, cols, ids, per_city, edges_of(model), time.perf_counter() - t0, commute)
 
 
-def _wide(c: pd.DataFrame, column: str, years: np.ndarray, ids: tuple[str, ...]) -> np.ndarray:
-    """(years, cities) of one city column. The model writes its cities table year by year in one
-    city order, so a reshape is the pivot; any other layout goes through pandas' pivot."""
+def _year_by_year(c: pd.DataFrame, years: np.ndarray, ids: tuple[str, ...]) -> bool:
+    """Whether the cities table holds every year in turn, each with the cities in ``ids`` order
+    (as the model writes it)."""
     n_y, n_c = len(years), len(ids)
-    if len(c) == n_y * n_c:
-        yr, city = c["year"].to_numpy(), c["city"].to_numpy(object)
-        if np.array_equal(yr, np.repeat(years, n_c)) and (city == np.array(ids * n_y, object)).all():
-            return c[column].to_numpy(float).reshape(n_y, n_c)
+    if len(c) != n_y * n_c:
+        return False
+    city = c["city"].to_numpy(object)
+    return np.array_equal(c["year"].to_numpy(), np.repeat(years, n_c)) and bool(
+        (city == np.array(ids * n_y, object)).all()
+    )
+
+
+def _wide(c: pd.DataFrame, column: str, years: np.ndarray, ids: tuple[str, ...], stacked: bool) -> np.ndarray:
+    """(years, cities) of one city column: a reshape where the table is ``stacked`` year by year,
+    else pandas' pivot."""
+    if stacked:
+        return c[column].to_numpy(float).reshape(len(years), len(ids))
     wide = c.pivot(index="year", columns="city", values=column).reindex(index=years, columns=list(ids))
     return wide.to_numpy(float)
 
