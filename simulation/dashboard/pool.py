@@ -88,32 +88,6 @@ def current_session() -> str:
 
 
 # ---------------------------------------------------------------------------- in the worker
-_REGIONS: dict[tuple, Any] = {}
-
-
-def _cached_resolve(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``simulation.model.resolve_region`` reading each region folder once per worker; every model
-    gets its own deep copy (a model can never change another's region). Keyed by the folder's
-    file times, so a changed file is read again."""
-    import copy
-    from pathlib import Path
-
-    from simulation.region import BUILTIN_REGIONS_DIR
-
-    def resolve(spec: Any) -> Any:
-        if not isinstance(spec, str) or spec.startswith("synthetic:"):
-            return original(spec)
-        folder = BUILTIN_REGIONS_DIR / spec if "/" not in spec else Path(spec)
-        if not folder.is_dir():
-            return original(spec)  # its error message
-        key = (spec, tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())))
-        if key not in _REGIONS:
-            _REGIONS[key] = original(spec)
-        return copy.deepcopy(_REGIONS[key])
-
-    return resolve
-
-
 def warm_worker(parent: int, modules: Sequence[str], region: str | None) -> None:
     """Worker initializer: exit with the server, import the model, read the region once."""
     import importlib
@@ -124,12 +98,11 @@ def warm_worker(parent: int, modules: Sequence[str], region: str | None) -> None
     for name in modules:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    if region is not None:
-        import simulation.model as sm
+    if region is not None:  # read it now (``results.run_side`` takes it from this process's cache)
+        from simulation.workers import shared_region
 
-        sm.resolve_region = _cached_resolve(sm.resolve_region)
         with contextlib.suppress(ValueError):
-            sm.resolve_region(region)
+            shared_region(region)
 
 
 def call_job(fn: Callable[..., Any], args: tuple) -> tuple[str, Any]:

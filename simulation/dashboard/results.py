@@ -31,6 +31,7 @@ import pandas as pd
 from simulation.config import Config, validate
 from simulation.experiments.validate.estimators import t_summary
 from simulation.model import MiddleYangtzeModel
+from simulation.workers import shared_region
 
 CONFIDENCE = 0.95
 CORRIDOR_LINE = "city_circle corridor"
@@ -107,7 +108,8 @@ class SideRun:
 def run_side(cfg: Config, seed: int, scale: float = 1.0) -> SideRun:
     """Run ``cfg`` with ``seed`` at ``scale`` to its last year."""
     t0 = time.perf_counter()
-    model = MiddleYangtzeModel(scaled(cfg, scale), rng=int(seed)).run()
+    region = shared_region(cfg.run.region)  # read once per process, a private copy each run
+    model = MiddleYangtzeModel(scaled(cfg, scale), rng=int(seed), region=region).run()
     tables = model.tables()
     m, c = tables["model"], tables["cities"]
     years = m["year"].to_numpy(int)
