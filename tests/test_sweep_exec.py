@@ -127,8 +127,8 @@ def test_failing_run_is_recorded_while_others_complete_in_a_process_pool(tmp_pat
 def _spawned_workers(pid: int, since: float = 0.0) -> list[psutil.Process]:
     """The pool's worker processes: spawned ones, or those forked from the forkserver (children of
     the server, which shares their command line). ``since`` (a ``time.time()``) leaves out
-    processes started before it: in a long pytest process the forkserver outlives each test and
-    may still hold an earlier test's workers (a pool or Dask nanny that is shutting down)."""
+    processes started before it: in the full suite, pools of earlier tests (the dashboard's spawned
+    pool, idle but alive) are children of the pytest process too."""
     out = []
     for child in psutil.Process(pid).children(recursive=True):
         try:

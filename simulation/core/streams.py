@@ -26,6 +26,7 @@ _U64 = np.uint64
 _MAX_U64 = 2**64 - 1
 _GAMMA = _U64(0x9E3779B97F4A7C15)
 _M1, _M2 = _U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB)
+_M1_INT, _M2_INT = int(_M1), int(_M2)
 _SEED_SALT, _IDS_SALT = 0x5EED5EED5EED5EED, 0x1D5A17C0FFEE1D5A
 _KEY_CACHE_MAX = 4096
 
@@ -85,10 +86,6 @@ def _mix64_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
-_M1_INT, _M2_INT = int(_M1), int(_M2)
-_IDS_START = {k: _U64(_mix64_int(_IDS_SALT ^ k)) for k in range(1, 9)}  # by number of parts
-
-
 def stable_ids(*parts: int | np.ndarray) -> np.ndarray:
     """Identity from integer parts, e.g. ``stable_ids(KIND_GRADUATE, year, city, index)``.
 
@@ -103,8 +100,7 @@ def stable_ids(*parts: int | np.ndarray) -> np.ndarray:
         if _is_int(p) and not 0 <= int(p) <= _MAX_U64:
             raise ValueError(f"parts[{i}] must be in [0, 2**64) (got {p})")
     arrays = np.broadcast_arrays(*(_as_uint64(p, f"parts[{i}]") for i, p in enumerate(parts)))
-    k = len(parts)
-    h = np.array(_IDS_START[k] if k in _IDS_START else _mix64_int(_IDS_SALT ^ k), dtype=_U64)
+    h = np.array(_mix64_int(_IDS_SALT ^ len(parts)), dtype=_U64)
     for p in arrays:
         h = mix64(h ^ p)
     np.right_shift(h, _U64(1), out=h)
@@ -119,8 +115,7 @@ class Streams:
         if not _is_int(seed) or not 0 <= int(seed) <= _MAX_U64:
             raise ValueError(f"seed must be an integer in [0, 2**64) (got {seed!r})")
         self.seed = int(seed)
-        self._root = mix64(np.array(self.seed ^ _SEED_SALT, dtype=_U64))
-        self._root_int = int(self._root)
+        self._root = _mix64_int(self.seed ^ _SEED_SALT)
         self._keys: dict[tuple[str, int], np.uint64] = {}
 
     def key(self, purpose: str, year: int) -> np.uint64:
@@ -129,7 +124,7 @@ class Streams:
             raise ValueError(f"year must be a non-negative integer (got {year!r})")
         k = self._keys.get((purpose, int(year))) if isinstance(purpose, str) else None
         if k is None:
-            k = _U64(_mix64_int(_mix64_int(self._root_int ^ int(purpose_code(purpose))) ^ int(year)))
+            k = _U64(_mix64_int(_mix64_int(self._root ^ int(purpose_code(purpose))) ^ int(year)))
             if len(self._keys) >= _KEY_CACHE_MAX:
                 self._keys.clear()
             self._keys[(purpose, int(year))] = k
